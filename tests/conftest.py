@@ -1,0 +1,41 @@
+"""Shared fixtures. A missing prerequisite (MNIST, browser) skips on a user's machine but fails in CI."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when ``condition`` is false, except in CI, where a missing prerequisite is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must run this test: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The MNIST directory from ``MNIST_DIR``."""
+    value = os.environ.get("MNIST_DIR", "")
+    require(bool(value) and Path(value).is_dir(), "MNIST_DIR is not set to a directory with the MNIST IDX files")
+    return Path(value)
+
+
+@pytest.fixture(scope="session")
+def classifier():
+    """The committed model, loaded once per test session."""
+    from model import DEFAULT_MODEL_PATH, load_classifier
+
+    require(DEFAULT_MODEL_PATH.is_file(), f"no trained model at {DEFAULT_MODEL_PATH}")
+    return load_classifier()
