@@ -1,0 +1,52 @@
+"""Training smoke test on a tiny synthetic data set: the export contract and every artefact."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.idx_files import write_mnist_dir
+from training import train
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    data_dir = write_mnist_dir(tmp_path_factory.mktemp("mnist"), n_train=400, n_test=100)
+    out = tmp_path_factory.mktemp("model")
+    code = train.main(["--data-dir", str(data_dir), "--epochs", "1", "--batch-size", "64", "--out", str(out), "--quiet"])
+    assert code == 0
+    return out
+
+
+def test_exports_loadable_model_meeting_the_contract(trained):
+    import keras
+
+    model = keras.saving.load_model(trained / train.MODEL_FILENAME, compile=False)
+    x = np.random.default_rng(0).random((5, 28, 28, 1), dtype=np.float32)
+    probs = np.asarray(model(x, training=False))
+    assert probs.shape == (5, 10) and probs.dtype == np.float32
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    # Inference is deterministic: no augmentation or dropout active.
+    assert np.array_equal(probs, np.asarray(model(x, training=False)))
+    assert all(layer.dtype_policy.name == "float32" for layer in model.layers)
+    assert not any("random" in layer.name for layer in model.layers)
+
+
+def test_writes_card_history_and_figures(trained):
+    card = json.loads((trained / train.CARD_FILENAME).read_text())
+    assert card["architecture"] == "robust" and card["parameters"] > 0
+    assert 0 <= card["test"]["accuracy"] <= 1 and set(card["test"]["per_class"]) == {str(d) for d in range(10)}
+    assert card["training"]["epochs_run"] == 1 and card["training"]["train_seconds"] > 0
+    assert len(card["data"]["sha256"]) == 4 and card["versions"]["keras"].startswith("3.")
+    assert card["model_bytes"] == (trained / train.MODEL_FILENAME).stat().st_size
+    for name in ("training_curves.png", "confusion_matrix.png", "history.csv", "classification_report.txt"):
+        assert (trained / "reports" / name).stat().st_size > 0, name
+    assert not list(trained.glob(".tmp-*")), "temporary files left behind"
+
+
+def test_missing_data_is_a_clear_error(tmp_path, capsys):
+    assert train.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "missing train-images-idx3-ubyte.gz" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

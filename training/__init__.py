@@ -1,0 +1,1 @@
+"""Offline training pipeline: MNIST loading, model definitions, training, evaluation."""

@@ -1,0 +1,72 @@
+"""Evaluate a trained model on the MNIST test set: report, confusion matrix, worst mistakes.
+
+python -m training.evaluate [--model model/digits.keras] [--out model/reports]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from training import reports
+from training.data import MnistError, load_mnist
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "model" / "digits.keras"
+
+
+def evaluate_model(model, x_test: np.ndarray, y_test: np.ndarray, out_dir: Path) -> dict:
+    """Score ``model`` on uint8 test images; write report, confusion matrix and mistakes gallery."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    x = (x_test.astype("float32") / 255.0)[..., None]
+    probs = np.asarray(model.predict(x, batch_size=500, verbose=0))
+    pred = probs.argmax(axis=1)
+    true_p = np.clip(probs[np.arange(len(y_test)), y_test], 1e-12, 1.0)
+    metrics = {"loss": round(float(-np.mean(np.log(true_p))), 4)} | reports.class_metrics(y_test, pred)
+    (out_dir / "classification_report.txt").write_text(reports.report_text(y_test, pred))
+    reports.plot_confusion(metrics["confusion_matrix"], out_dir / "confusion_matrix.png")
+    wrong = np.flatnonzero(pred != y_test)
+    worst = wrong[np.argsort(true_p[wrong])][:32]
+    if len(worst):
+        captions = [f"true {y_test[i]} → {pred[i]} ({probs[i, pred[i]]:.0%})" for i in worst]
+        reports.plot_gallery(
+            x_test[worst], captions, out_dir / "worst_mistakes.png", title="Worst mistakes on the MNIST test set"
+        )
+    metrics["errors"] = int(len(wrong))
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m training.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--model", default=str(DEFAULT_MODEL), help="model file (default: the committed model)")
+    p.add_argument("--data-dir", help="directory with the MNIST IDX .gz files (default: $MNIST_DIR)")
+    p.add_argument("--out", help="where to write the report and figures (default: reports/ beside the model)")
+    args = p.parse_args(argv)
+    try:
+        data = load_mnist(args.data_dir)
+    except MnistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not Path(args.model).is_file():
+        print(f"error: no model at {args.model}; train one with: python -m training.train --out model/", file=sys.stderr)
+        return 2
+    import keras
+
+    model = keras.saving.load_model(args.model, compile=False)
+    out = Path(args.out) if args.out else Path(args.model).parent / "reports"
+    metrics = evaluate_model(model, data.x_test, data.y_test, out)
+    print((out / "classification_report.txt").read_text())
+    print(
+        f"test accuracy {metrics['accuracy']:.4f} ({metrics['errors']} errors of {len(data.y_test)}), loss {metrics['loss']:.4f}"
+    )
+    print(f"wrote {out}/classification_report.txt, confusion_matrix.png, worst_mistakes.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
