@@ -50,3 +50,17 @@ def test_missing_data_is_a_clear_error(tmp_path, capsys):
     assert train.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     assert "missing train-images-idx3-ubyte.gz" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_compare_writes_table_json_and_heatmap(tmp_path):
+    from training import compare
+
+    (tmp_path / "mnist").mkdir()
+    data_dir = write_mnist_dir(tmp_path / "mnist", n_train=5300, n_test=100)  # 5000 go to validation
+    out = tmp_path / "reports"
+    assert compare.main(["--data-dir", str(data_dir), "--subset", "200", "--epochs", "1", "--out", str(out)]) == 0
+    rows = json.loads((out / "comparison.json").read_text())["models"]
+    assert len(rows) == 5 and all(0 <= r["accuracy"] <= 1 and r["train_seconds"] >= 0 for r in rows.values())
+    table = (out / "comparison.md").read_text()
+    assert all(f"| {name} |" in table for name in rows)
+    assert (out / "comparison.png").stat().st_size > 0

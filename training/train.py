@@ -13,11 +13,12 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from training.data import MnistError, load_mnist, validation_split
+from training.data import MnistError, load_mnist, sha256_file, validation_split
 from training.models import ARCHITECTURES, DEFAULT_ARCH
 
 MODEL_FILENAME = "digits.keras"
@@ -106,6 +107,70 @@ def library_versions() -> dict[str, str]:
     }
 
 
+@dataclass
+class FitResult:
+    """A trained float32 model, its per-epoch history and the training wall time."""
+
+    model: object
+    history: dict[str, list[float]]
+    seconds: float
+
+    @property
+    def best_epoch(self) -> int:
+        return int(np.argmin(self.history["val_loss"])) + 1
+
+
+def fit(
+    arch: str,
+    x_tr: np.ndarray,
+    y_tr: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int = 128,
+    lr: float = 2e-3,
+    patience: int = 8,
+    augment: bool = False,
+    precision: str = "float32",
+    seed: int = 42,
+    verbose: int = 2,
+) -> FitResult:
+    """Train ``arch`` with Adam on a cosine schedule and early stopping; return it in float32."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    keras.mixed_precision.set_global_policy(precision)
+    model = ARCHITECTURES[arch]()
+    steps = int(np.ceil(len(x_tr) / batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=lr / 10,
+        decay_steps=max(1, (epochs - 1) * steps),
+        alpha=0.01,
+        warmup_target=lr,
+        warmup_steps=steps,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    if verbose:
+        model.summary(print_fn=lambda s, **_: print(s))
+    start = time.perf_counter()
+    run = model.fit(
+        make_dataset(x_tr, y_tr, batch_size, augment, seed),
+        validation_data=(to_float(x_val), y_val),
+        epochs=epochs,
+        callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)],
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    history = {k: [float(v) for v in vals] for k, vals in run.history.items() if k != "learning_rate"}
+
+    # Export in float32 whatever the training precision: same weights, plain inference everywhere.
+    keras.mixed_precision.set_global_policy("float32")
+    export = ARCHITECTURES[arch]()
+    export.set_weights(model.get_weights())
+    return FitResult(export, history, seconds)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -114,11 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    import keras
-
     from training import evaluate, reports
 
-    keras.utils.set_random_seed(args.seed)
     precision = args.precision if args.precision != "auto" else ("mixed_bfloat16" if cpu_has_bf16() else "float32")
     augment = args.augment == "on" or (args.augment == "auto" and args.arch == "robust")
     x_all, y_all = data.x_train, data.y_train
@@ -129,37 +191,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data: {data.source}; train {len(x_tr)}, validation {len(x_val)}, test {len(data.x_test)}")
     print(f"arch {args.arch}, epochs {args.epochs}, batch {args.batch_size}, augment {augment}, precision {precision}")
 
-    keras.mixed_precision.set_global_policy(precision)
-    model = ARCHITECTURES[args.arch]()
-    steps = int(np.ceil(len(x_tr) / args.batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=args.lr / 10,
-        decay_steps=max(1, (args.epochs - 1) * steps),
-        alpha=0.01,
-        warmup_target=args.lr,
-        warmup_steps=steps,
-    )
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.summary(print_fn=lambda s, **_: print(s))
-
-    start = time.perf_counter()
-    fit = model.fit(
-        make_dataset(x_tr, y_tr, args.batch_size, augment, args.seed),
-        validation_data=(to_float(x_val), y_val),
+    result = fit(
+        args.arch,
+        x_tr,
+        y_tr,
+        x_val,
+        y_val,
         epochs=args.epochs,
-        callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=args.patience, restore_best_weights=True)],
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        augment=augment,
+        precision=precision,
+        seed=args.seed,
         verbose=2 if args.quiet or not sys.stdout.isatty() else 1,
     )
-    train_seconds = time.perf_counter() - start
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items() if k != "learning_rate"}
-    best_epoch = int(np.argmin(history["val_loss"])) + 1
+    export, history, train_seconds, best_epoch = result.model, result.history, result.seconds, result.best_epoch
     print(f"trained in {train_seconds:.0f} s; best epoch {best_epoch} of {len(history['loss'])}")
-
-    # Export in float32 whatever the training precision: same weights, plain inference everywhere.
-    keras.mixed_precision.set_global_policy("float32")
-    export = ARCHITECTURES[args.arch]()
-    export.set_weights(model.get_weights())
-    export.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     out = Path(args.out)
     reports_dir = out / "reports"
@@ -167,11 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     model_path = out / MODEL_FILENAME
     save_model_atomic(export, model_path)
 
-    result = evaluate.evaluate_model(export, data.x_test, data.y_test, reports_dir)
+    test = evaluate.evaluate_model(export, data.x_test, data.y_test, reports_dir)
     card = {
         "name": f"mnist-{args.arch}",
         "model_file": MODEL_FILENAME,
-        "model_sha256": __import__("training.data", fromlist=["sha256_file"]).sha256_file(model_path),
+        "model_sha256": sha256_file(model_path),
         "model_bytes": model_path.stat().st_size,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "input": "float32 (N, 28, 28, 1) in [0, 1], white digit on black, MNIST-normalised",
@@ -189,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
             "validation_accuracy": round(history["val_accuracy"][best_epoch - 1], 4),
             "cpu_threads": os.cpu_count(),
         },
-        "test": result,
+        "test": test,
         "data": {"source": data.source, "sha256": data.checksums},
         "versions": library_versions(),
     }
@@ -200,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(len(history["loss"])):
             writer.writerow([i + 1, *(round(history[k][i], 6) for k in history)])
     reports.plot_history(history, reports_dir / "training_curves.png")
-    print(f"test accuracy {result['accuracy']:.4f}, test loss {result['loss']:.4f}")
+    print(f"test accuracy {test['accuracy']:.4f}, test loss {test['loss']:.4f}")
     print(f"wrote {model_path}, {out / CARD_FILENAME}, {reports_dir}/")
     return 0
 
