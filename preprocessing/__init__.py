@@ -1,0 +1,43 @@
+"""OpenCV preprocessing: decode uploads, find the ink, pick the digit, normalise it like MNIST.
+
+    from preprocessing import decode_image, preprocess
+    result = preprocess(decode_image(data))   # result.digit: 28x28 uint8 or None (result.reason says why)
+
+Each step is usable on its own (a multi-digit reader can segment first and reuse ``to_mnist``):
+``extract_ink`` -> ``select_digit`` / ``find_digit_box`` -> ``to_mnist``.
+"""
+
+from preprocessing.components import BLANK_REASON, NOISE_REASON, SPECKS_REASON, DigitSelection, find_digit_box, select_digit
+from preprocessing.decode import MAX_FILE_BYTES, MAX_PIXELS, ImageDecodeError, decode_file, decode_image
+from preprocessing.image import as_uint8_image
+from preprocessing.ink import INK_LEVEL, InkMap, analyse_ink, extract_ink
+from preprocessing.normalize import centre_by_mass, fit_box, normalize_digit, to_mnist
+from preprocessing.pipeline import Preprocessed, preprocess
+from preprocessing.stroke import stroke_width, thin
+
+__all__ = [
+    "BLANK_REASON",
+    "INK_LEVEL",
+    "MAX_FILE_BYTES",
+    "MAX_PIXELS",
+    "NOISE_REASON",
+    "SPECKS_REASON",
+    "DigitSelection",
+    "ImageDecodeError",
+    "InkMap",
+    "Preprocessed",
+    "analyse_ink",
+    "as_uint8_image",
+    "centre_by_mass",
+    "decode_file",
+    "decode_image",
+    "extract_ink",
+    "find_digit_box",
+    "fit_box",
+    "normalize_digit",
+    "preprocess",
+    "select_digit",
+    "stroke_width",
+    "thin",
+    "to_mnist",
+]

@@ -1,0 +1,192 @@
+"""Pick the digit out of an ink map: drop specks, frames and border junk, keep the digit's pieces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from preprocessing.ink import INK_LEVEL
+
+BLANK_REASON = "The image is blank: draw or upload a digit."
+SPECKS_REASON = "No digit found: only a few small specks. Draw or upload a bigger digit."
+NOISE_REASON = "No single digit found: the image looks like noise or texture."
+
+# A digit's box must span at least this fraction of the image's shorter side (and 4 px).
+_MIN_DIGIT_FRACTION = 0.03
+# More components than this, none of them dominant, is noise rather than one digit.
+_MAX_PIECES = 40
+# Level at which pieces are traced (hysteresis below INK_LEVEL).
+_LOW_LEVEL = 80
+
+
+@dataclass(frozen=True)
+class DigitSelection:
+    """Which ink is the digit. ``mask``: uint8 0/255 of the kept ink (full size) or None;
+    ``box``: (x, y, w, h) of the kept ink or None; ``reason``: one line when there is no digit."""
+
+    mask: np.ndarray | None
+    box: tuple[int, int, int, int] | None
+    reason: str | None
+
+
+def find_digit_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Bounding box (x, y, w, h) of the digit in an ink map, or None when there is none."""
+    return select_digit(ink).box
+
+
+def select_digit(ink: np.ndarray) -> DigitSelection:
+    """Choose the connected components of ``ink`` (uint8 ink map) that form the digit."""
+    # Hysteresis: pieces are traced on a lower level, so a thin anti-aliased line does not fall
+    # apart into dots, but a piece counts only if part of it reaches the ink level.
+    full_h, full_w = ink.shape
+    low = cv2.threshold(ink, _LOW_LEVEL - 1, 255, cv2.THRESH_BINARY)[1]
+    # Label only the region that has ink (OpenCV's component statistics cost per pixel).
+    rx, ry, rw, rh = cv2.boundingRect(low)
+    if rw == 0 or rh == 0:
+        return DigitSelection(None, None, BLANK_REASON)
+    region = ink[ry : ry + rh, rx : rx + rw]
+    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        low[ry : ry + rh, rx : rx + rw], 8, cv2.CV_32S, cv2.CCL_GRANA
+    )
+    stats[:, 0] += rx
+    stats[:, 1] += ry
+    strong = np.bincount(labels[region >= INK_LEVEL], minlength=n) > 0
+    strong[0] = False
+    if not strong.any():
+        return DigitSelection(None, None, BLANK_REASON)
+    if not strong[1:].all():
+        stats[~strong, cv2.CC_STAT_AREA] = 0
+    h, w = full_h, full_w
+    areas = stats[1:, cv2.CC_STAT_AREA].astype(np.int64)
+    boxes = stats[1:, :4].astype(np.int64)  # x, y, w, h
+    boxes[areas == 0] = (0, 0, 1, 1)  # weak pieces: never chosen, never inside anything
+    speck_area = max(3, int(0.0002 * h * w))
+    if _looks_like_noise(areas, boxes, speck_area, h, w):
+        return DigitSelection(None, None, NOISE_REASON)
+
+    touches = (boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 0] + boxes[:, 2] == w) | (boxes[:, 1] + boxes[:, 3] == h)
+    big_enough = areas >= speck_area
+    junk = np.array([_is_junk(i, boxes, areas, touches, h, w) for i in range(len(areas))], bool)
+
+    # Prefer components that do not touch the border; fall back to those that do (a tight
+    # crop's digit touches its frame), and only then to ones that look like frames or edges.
+    inner = big_enough & ~touches & ~junk
+    outer = big_enough & touches & ~junk
+    if inner.any():
+        main = _best(inner, areas, boxes, h, w)
+        # A speck in the middle must not beat a real digit that touches the border.
+        if outer.any() and areas[outer].max() > 8 * areas[main]:
+            main = _best(outer, areas, boxes, h, w)
+    elif outer.any():
+        main = _best(outer, areas, boxes, h, w)
+    elif big_enough.any():
+        main = _best(big_enough, areas, boxes, h, w)
+    else:
+        return DigitSelection(None, None, SPECKS_REASON)
+
+    keep = _grow(main, areas, boxes, junk)
+    x0, y0 = int(boxes[keep, 0].min()), int(boxes[keep, 1].min())
+    x1, y1 = int((boxes[keep, 0] + boxes[keep, 2]).max()), int((boxes[keep, 1] + boxes[keep, 3]).max())
+    bw, bh = int(x1 - x0), int(y1 - y0)
+    if max(bw, bh) < max(4, _MIN_DIGIT_FRACTION * min(h, w)) or areas[keep].sum() < 6:
+        return DigitSelection(None, None, SPECKS_REASON)
+    lut = np.zeros(n, np.uint8)
+    lut[np.asarray(keep) + 1] = 255
+    crop = lut[labels[y0 - ry : y1 - ry, x0 - rx : x1 - rx]]
+    if _textured(crop):
+        return DigitSelection(None, None, NOISE_REASON)
+    kept = np.zeros((h, w), np.uint8)
+    kept[y0:y1, x0:x1] = crop
+    return DigitSelection(kept, (int(x0), int(y0), bw, bh), None)
+
+
+def _looks_like_noise(areas: np.ndarray, boxes: np.ndarray, speck_area: int, h: int, w: int) -> bool:
+    """Many pieces and no dominant one: dozens of any size, or ten or more sizeable ones spread
+    over most of the image (stripes, a patterned surface)."""
+    total = int(areas.sum())
+    if int(np.count_nonzero(areas >= 3)) > _MAX_PIECES and areas.max() < 0.5 * total and total > 0.02 * h * w:
+        return True
+    big = areas >= max(speck_area, 0.1 * areas.max())
+    if np.count_nonzero(big) < 10 or areas.max() >= 0.3 * areas[big].sum():
+        return False
+    x0, y0 = boxes[big, 0].min(), boxes[big, 1].min()
+    x1, y1 = (boxes[big, 0] + boxes[big, 2]).max(), (boxes[big, 1] + boxes[big, 3]).max()
+    return (x1 - x0) * (y1 - y0) >= 0.5 * h * w
+
+
+def _is_junk(i: int, boxes: np.ndarray, areas: np.ndarray, touches: np.ndarray, h: int, w: int) -> bool:
+    """Frames, ruled lines along an edge, and big blobs from the image border (table, shadow)."""
+    x, y, bw, bh = boxes[i]
+    fill = areas[i] / float(bw * bh)
+    # A thin outline around most of the image with ink inside it: a frame or box.
+    if bw >= 0.7 * w and bh >= 0.7 * h and fill < 0.2:
+        right, bottom = boxes[:, 0] + boxes[:, 2], boxes[:, 1] + boxes[:, 3]
+        inside = (boxes[:, 0] > x) & (boxes[:, 1] > y) & (right < x + bw) & (bottom < y + bh)
+        inside[i] = False
+        if inside.any() and areas[inside].sum() >= max(6, 0.05 * areas[i]):
+            return True
+    if not touches[i]:
+        return False
+    # A long thin line hugging an edge (a frame side, a ruled line, the edge of the paper).
+    if bw >= 0.5 * w and bh <= 0.1 * h and (y <= 0.15 * h or y + bh >= 0.85 * h):
+        return True
+    if bh >= 0.5 * h and bw <= 0.1 * w and (x <= 0.15 * w or x + bw >= 0.85 * w):
+        return True
+    # A large blob from the border with other ink elsewhere: table, shadow or paper edge.
+    return areas[i] >= 0.25 * h * w
+
+
+def _best(pool: np.ndarray, areas: np.ndarray, boxes: np.ndarray, h: int, w: int) -> int:
+    """The most substantial component in ``pool``, favouring ones near the centre."""
+    cx = boxes[:, 0] + boxes[:, 2] / 2.0
+    cy = boxes[:, 1] + boxes[:, 3] / 2.0
+    off = np.hypot((cx - w / 2.0) / w, (cy - h / 2.0) / h)  # 0 at the centre, ~0.7 in a corner
+    score = np.where(pool, areas * (1.0 - 0.6 * off), -1.0)
+    return int(np.argmax(score))
+
+
+def _grow(main: int, areas: np.ndarray, boxes: np.ndarray, junk: np.ndarray) -> list[int]:
+    """Add pieces close to the digit: a 5's separate bar, a 4 drawn in two strokes, a broken line.
+
+    A piece joins if its box is within a fifth of the digit's size of the digit's box and it is
+    not a speck; the grown box must stay digit-shaped (not much wider than tall, not far bigger),
+    so a neighbouring digit in a row is not swallowed.
+    """
+    keep = [main]
+    x0, y0 = boxes[main, 0], boxes[main, 1]
+    x1, y1 = x0 + boxes[main, 2], y0 + boxes[main, 3]
+    main_area = areas[main]
+    first_size = max(x1 - x0, y1 - y0)
+    candidates = [i for i in np.argsort(-areas) if i != main and not junk[i] and areas[i] > 0]
+    changed = True
+    while changed:
+        changed = False
+        size = max(x1 - x0, y1 - y0)
+        for i in list(candidates):
+            bx, by, bw, bh = boxes[i]
+            gap = np.hypot(max(0, bx - x1, x0 - (bx + bw)), max(0, by - y1, y0 - (by + bh)))
+            inside = bx >= x0 and by >= y0 and bx + bw <= x1 and by + bh <= y1
+            ux0, uy0, ux1, uy1 = min(x0, bx), min(y0, by), max(x1, bx + bw), max(y1, by + bh)
+            digit_shaped = (ux1 - ux0) <= 1.3 * (uy1 - uy0) + 2 and max(ux1 - ux0, uy1 - uy0) <= 2.5 * first_size
+            near = gap <= 0.2 * size and areas[i] >= 0.03 * main_area and digit_shaped
+            if near or (inside and areas[i] >= 0.01 * main_area):
+                keep.append(i)
+                candidates.remove(i)
+                x0, y0, x1, y1 = ux0, uy0, ux1, uy1
+                changed = True
+    return keep
+
+
+def _textured(crop: np.ndarray) -> bool:
+    """A digit has at most a few holes; a patch of texture has dozens.
+
+    Pinholes (where two thin strokes cross at a shallow angle, or JPEG noise) do not count.
+    """
+    contours, hierarchy = cv2.findContours(crop, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    min_area = max(3.0, 0.0005 * crop.size)
+    holes = sum(1 for c, hier in zip(contours, hierarchy[0]) if hier[3] >= 0 and cv2.contourArea(c) >= min_area)
+    return holes > 8

@@ -1,0 +1,227 @@
+"""Find the ink: a map that is 0 on the background and bright where something was drawn or written.
+
+The background is whatever most of the image is (or, for transparent images, what is
+transparent); ink is what differs from it, whatever its colour or polarity. Photos with uneven
+lighting are flattened first by dividing by (or subtracting) a smooth background estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from preprocessing.image import as_uint8_image
+from preprocessing.stroke import stroke_width
+
+# Ink-map value at the ink/background threshold: ``ink >= INK_LEVEL`` is the ink mask.
+INK_LEVEL = 128
+# Below this difference from the background (grey levels) nothing counts as ink.
+MIN_CONTRAST = 32
+# A background whose typical pixel differs this much from its own median is noise or texture.
+MAX_BACKGROUND_NOISE = 20.0
+# Images smaller than this (shorter side) are tight crops: too small to estimate lighting,
+# and a bold digit fills too much of them for a median to see past it.
+_MIN_SIDE_FOR_FLATTENING = 65
+# Background estimates vary less than this across a uniformly lit image.
+_UNIFORM_SPREAD = 20.0
+_BACKGROUND_SIDE = 128
+
+
+@dataclass(frozen=True)
+class InkMap:
+    """The ink map plus how it was obtained.
+
+    ``ink``: uint8, 0 = background, ``>= INK_LEVEL`` = ink. ``source``: "alpha", "uniform" or
+    "flattened". ``status``: "ok", "blank" (nothing differs from the background) or "noise"
+    (the background itself is noise or texture).
+    """
+
+    ink: np.ndarray
+    source: str
+    status: str
+    contrast: float
+    noise: float
+
+
+def extract_ink(image: np.ndarray) -> np.ndarray:
+    """Ink map of ``image`` (uint8, ink bright on 0; ``>= INK_LEVEL`` is ink)."""
+    return analyse_ink(image).ink
+
+
+def analyse_ink(image: np.ndarray) -> InkMap:
+    """Like extract_ink, but also says where the ink came from and whether there is any."""
+    img = as_uint8_image(image)
+    if img.ndim == 3 and img.shape[2] == 4:
+        alpha = cv2.extractChannel(img, 3)
+        if np.count_nonzero(alpha < 128) >= 0.005 * alpha.size:
+            rgb = cv2.cvtColor(img, cv2.COLOR_RGBA2RGB)
+            opaque = cv2.threshold(alpha, 127, 255, cv2.THRESH_BINARY)[1]
+            if cv2.countNonZero(opaque) <= 0.5 * alpha.size or not _has_structure(rgb, opaque):
+                # Transparent background: the drawing is whatever is opaque (a canvas keeps
+                # its ink only in alpha, with RGB all zero). Measured from the typical alpha, so
+                # a slightly opaque background or a cut-out stencil work too.
+                return _threshold(_colour_distance(alpha), "alpha")
+            # An opaque picture with transparent margins: fill them with its own paper colour.
+            paper = np.median(rgb[opaque > 0], axis=0)
+            a = alpha[:, :, None].astype(np.float32) / 255.0
+            img = (rgb * a + paper * (1.0 - a)).round().astype(np.uint8)
+        else:
+            img = cv2.cvtColor(img, cv2.COLOR_RGBA2RGB)
+    grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    lighting = _lighting(grey)
+    if lighting is None:
+        return _threshold(_colour_distance(img), "uniform")
+    return _threshold(_flattened(grey, *lighting), "flattened")
+
+
+def _has_structure(rgb: np.ndarray, opaque: np.ndarray) -> bool:
+    """Whether the opaque pixels vary enough to contain a drawing of their own (not one ink colour)."""
+    if cv2.countNonZero(opaque) < 16:
+        return False
+    _, std = cv2.meanStdDev(rgb, mask=opaque)
+    return bool(std.max() > 30)
+
+
+def _background_colour(img: np.ndarray) -> np.ndarray:
+    """The background colour: the median of the image, or for tight crops the tone that frames the digit.
+
+    In a photo the border may be table or shadow, but most pixels are paper. In a tight crop a
+    bold digit may cover half the image and much of its border, so there the image is split into
+    two tones and the background is chosen by :func:`_background_tone`.
+    """
+    h, w = img.shape[:2]
+    pixels = img.reshape(h * w, -1)
+    if max(h, w) > 64 or min(h, w) < 3:
+        channels = [img] if img.ndim == 2 else cv2.split(img)
+        return np.array([median_u8(c) for c in channels], np.float64)
+    grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    t = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+    dark = grey <= t
+    if dark.all() or not dark.any():
+        return np.median(pixels, axis=0)
+    tone = dark if _background_tone(dark) else ~dark
+    return np.median(pixels[tone.reshape(-1)], axis=0)
+
+
+def median_u8(values: np.ndarray) -> float:
+    """Median of uint8 values via a histogram (several times faster than np.median on big images)."""
+    hist = cv2.calcHist([values.reshape(-1, 1)], [0], None, [256], [0, 256]).ravel()
+    cumulative = np.cumsum(hist)
+    return float(np.searchsorted(cumulative, cumulative[-1] / 2.0))
+
+
+def _background_tone(dark: np.ndarray) -> bool:
+    """Whether the dark tone of a two-tone tight crop is the background.
+
+    The border ring decides when one tone holds three quarters of it. Otherwise (a bold digit
+    touching its frame) the digit is the tone in fewer pieces: a digit is one or two strokes,
+    while the background around it is cut into several regions plus the holes.
+    """
+    ring = np.ones(dark.shape, bool)
+    ring[1:-1, 1:-1] = False
+    ring_dark = float(dark[ring].mean())
+    if ring_dark >= 0.75 or ring_dark <= 0.25:
+        return ring_dark >= 0.75
+    min_area = max(2, dark.size // 200)
+    pieces = []
+    for tone in (dark, ~dark):
+        _, _, stats, _ = cv2.connectedComponentsWithStats(tone.astype(np.uint8), connectivity=8)
+        pieces.append(int(np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= min_area)))
+    if pieces[0] != pieces[1]:
+        return pieces[0] > pieces[1]
+    return ring_dark / float(dark.mean()) > (1.0 - ring_dark) / float((~dark).mean())
+
+
+def _colour_distance(img: np.ndarray) -> np.ndarray:
+    """Per pixel, the largest channel difference from the background colour (polarity-free)."""
+    bg = _background_colour(img)
+    if img.ndim == 2:
+        return cv2.absdiff(img, np.full_like(img, int(round(float(bg[0])))))
+    diff = cv2.absdiff(img, np.full_like(img, 0) + np.round(bg).astype(np.uint8))
+    return np.max(diff, axis=2)
+
+
+def _lighting(grey: np.ndarray) -> tuple[np.ndarray, bool] | None:
+    """Lighting estimate (float32, full size) and whether the ink is darker than the paper,
+    when the background is uneven; None when it is uniform.
+
+    Everything runs on a ~128-pixel thumbnail. A median over windows half the image wide sees
+    past strokes of either polarity and tells whether the light is uneven and which way the ink
+    goes. The estimate itself is a morphological closing (opening for light ink) with a kernel
+    a few stroke widths wide: it erases the strokes but, unlike a wide median, follows the hard
+    edge of a shadow.
+    """
+    h, w = grey.shape
+    if min(h, w) < _MIN_SIDE_FOR_FLATTENING:
+        return None
+    scale = _BACKGROUND_SIDE / max(h, w)
+    small_size = (max(3, round(w * scale)), max(3, round(h * scale)))
+    small = cv2.resize(grey, small_size, interpolation=cv2.INTER_AREA)
+    k = max(3, int(min(small.shape) * 0.5) | 1)
+    median = cv2.medianBlur(small, k)
+    lo, hi = np.percentile(median, [2, 98])
+    if hi - lo <= _UNIFORM_SPREAD or _border_spread(small) <= _UNIFORM_SPREAD / 2:
+        return None
+    residual = small.astype(np.int16) - median
+    strong = max(12, int(4.0 * 1.4826 * median_u8(cv2.convertScaleAbs(residual))))
+    darker_mask = (residual < -strong).astype(np.uint8)
+    lighter_mask = (residual > strong).astype(np.uint8)
+    dark_ink = int(-residual[darker_mask > 0].sum()) >= 0.5 * int(residual[lighter_mask > 0].sum())
+    ink_mask = darker_mask if dark_ink else lighter_mask
+    if cv2.countNonZero(ink_mask) == 0:
+        background = cv2.GaussianBlur(median, (0, 0), k / 4)
+    else:
+        size = min(k, int(np.ceil(2.5 * stroke_width(ink_mask))) + 2) | 1
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+        operation = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
+        background = cv2.morphologyEx(small, operation, kernel, borderType=cv2.BORDER_REPLICATE)
+        background = cv2.GaussianBlur(background, (0, 0), 1.0)
+    return cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32), dark_ink
+
+
+def _border_spread(small: np.ndarray) -> float:
+    """How much the background varies along the image border, ignoring up to 40% ink there.
+
+    A big bold digit fools the median test above, but leaves the border uniform; uneven light
+    (a gradient, a shadow across the page) shows along the border too.
+    """
+    band = max(1, round(0.03 * min(small.shape)))
+    ring = np.concatenate([small[:band].ravel(), small[-band:].ravel(), small[:, :band].ravel(), small[:, -band:].ravel()])
+    p10, p40, p60, p90 = np.percentile(ring, [10, 40, 60, 90])
+    return float(min(p60 - p10, p90 - p40))
+
+
+def _flattened(grey: np.ndarray, background: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """Difference from the lighting estimate, in the ink's polarity.
+
+    Dark ink is measured relative to the local paper brightness (division), so a digit in a
+    shadow is as strong as one in the light; light ink on a dark ground uses the plain difference.
+    """
+    residual = cv2.subtract(grey.astype(np.float32), background)
+    if dark_ink:
+        return cv2.convertScaleAbs(cv2.divide(cv2.max(-residual, 0.0), cv2.max(background, 16.0), scale=255.0))
+    return cv2.convertScaleAbs(cv2.max(residual, 0.0))
+
+
+def _threshold(d: np.ndarray, source: str) -> InkMap:
+    """Scale a difference map so the ink threshold lands at INK_LEVEL; decide blank or noise."""
+    otsu = cv2.threshold(d, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+    # Noise is measured on the background side of Otsu's split, so a bold digit filling half of
+    # a tight crop does not count as noise (for a blank image this underestimates it ~2x).
+    hist = cv2.calcHist([d], [0], None, [256], [0, 256]).ravel()
+    cumulative = np.cumsum(hist[: int(otsu) + 1])
+    noise = 1.4826 * float(np.searchsorted(cumulative, cumulative[-1] / 2.0)) if cumulative[-1] > 0 else 0.0
+    peak = float(d.max())
+    if noise > MAX_BACKGROUND_NOISE:
+        return InkMap(np.zeros_like(d), source, "noise", peak, noise)
+    if peak < max(MIN_CONTRAST, 4.0 * noise + 8.0):
+        return InkMap(np.zeros_like(d), source, "blank", peak, noise)
+    # Keep Otsu's choice within sane bounds: above the noise, and between a quarter and
+    # three quarters of the strongest ink (Otsu returns 0 on a two-level image).
+    t = min(max(float(otsu), 3.0 * noise + 6.0, 0.25 * peak, MIN_CONTRAST / 2), 0.75 * peak)
+    # Values well under the threshold are noise or faint halo: zero keeps the background clean.
+    kept = cv2.threshold(d, int(np.ceil(0.5 * t)) - 1, 0, cv2.THRESH_TOZERO)[1]
+    ink = cv2.convertScaleAbs(kept, alpha=INK_LEVEL / t)
+    return InkMap(ink, source, "ok", peak, noise)

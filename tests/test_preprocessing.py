@@ -1,0 +1,476 @@
+"""Unit tests of each preprocessing step and of the whole pipeline on controlled inputs."""
+
+from __future__ import annotations
+
+import gzip
+
+import cv2
+import numpy as np
+import pytest
+
+from preprocessing import (
+    BLANK_REASON,
+    INK_LEVEL,
+    NOISE_REASON,
+    SPECKS_REASON,
+    Preprocessed,
+    analyse_ink,
+    extract_ink,
+    find_digit_box,
+    preprocess,
+    select_digit,
+    stroke_width,
+    thin,
+    to_mnist,
+)
+from preprocessing.normalize import centre_by_mass
+from tests.corpus import PEN_DESIGNS, draw_strokes, pen_digit
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def coverage(label: int = 3, size: int = 280, height: float = 190, width: float = 18, centre=None, style: int = 0) -> np.ndarray:
+    """A clean pen-drawn digit as float coverage 0..1."""
+    centre = centre if centre is not None else (size / 2, size / 2)
+    return pen_digit(label, None, size, height, width, centre, style)
+
+
+def white_on_black(cov: np.ndarray) -> np.ndarray:
+    return np.round(cov * 255).astype(np.uint8)
+
+
+def black_on_white(cov: np.ndarray) -> np.ndarray:
+    return np.round(255 * (1 - cov)).astype(np.uint8)
+
+
+def canvas_rgba(cov: np.ndarray) -> np.ndarray:
+    """What streamlit-drawable-canvas returns: RGB all zero, the drawing only in alpha."""
+    image = np.zeros(cov.shape + (4,), np.uint8)
+    image[:, :, 3] = np.round(cov * 255).astype(np.uint8)
+    return image
+
+
+def on_colours(cov: np.ndarray, background, ink) -> np.ndarray:
+    bg = np.asarray(background, np.float32)
+    fg = np.asarray(ink, np.float32)
+    return np.round(bg * (1 - cov[:, :, None]) + fg * cov[:, :, None]).astype(np.uint8)
+
+
+def centre_of_mass(digit: np.ndarray) -> tuple[float, float]:
+    """(x, y) centre of mass, pixel-index convention: sum(index * value) / sum(value)."""
+    w = digit.astype(np.float64)
+    idx = np.arange(digit.shape[0])
+    total = w.sum()
+    return float((w.sum(axis=0) * idx).sum() / total), float((w.sum(axis=1) * idx).sum() / total)
+
+
+def bbox(digit: np.ndarray, level: int = 0) -> tuple[int, int]:
+    """(width, height) of the pixels above ``level``."""
+    ys, xs = np.nonzero(digit > level)
+    return int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Normalised correlation of two 28x28 images (1 = identical up to brightness)."""
+    a = a.astype(np.float64).ravel() - a.mean()
+    b = b.astype(np.float64).ravel() - b.mean()
+    return float(a @ b / np.sqrt((a @ a) * (b @ b)))
+
+
+def digit_of(image: np.ndarray) -> np.ndarray:
+    result = preprocess(image)
+    assert result.digit is not None, result.reason
+    return result.digit
+
+
+# ---------------------------------------------------------------------------------------------
+# the output follows MNIST's conventions
+
+
+@pytest.mark.parametrize("label", range(10))
+def test_output_is_mnist_like(label):
+    result = preprocess(canvas_rgba(coverage(label)))
+    assert isinstance(result, Preprocessed)
+    assert result.reason is None
+    digit = result.digit
+    assert digit.shape == (28, 28) and digit.dtype == np.uint8
+    assert digit.max() == 255, "the stroke core is saturated like MNIST's"
+    # The digit's box: longer side 19-20 px (MNIST's 20x20 box), never more on either side.
+    w, h = bbox(digit)
+    assert 19 <= max(w, h) <= 20 and min(w, h) <= 20
+    # Centre of mass at (14, 14) within half a pixel (MNIST's own average is (14.0, 14.0)).
+    cx, cy = centre_of_mass(digit)
+    assert abs(cx - 14) <= 0.5 and abs(cy - 14) <= 0.5
+    # The background stays black: ink only around the digit.
+    assert digit[0].max() == 0 or digit[:, 0].max() == 0 or digit[-1].max() == 0
+
+
+def test_centre_of_mass_for_lopsided_shapes():
+    # A 7 has most of its ink at the top right: the box is not centred, the mass is.
+    for label in (7, 4, 1, 9):
+        digit = digit_of(white_on_black(coverage(label, centre=(60, 90), height=110)))
+        cx, cy = centre_of_mass(digit)
+        assert abs(cx - 14) <= 0.5 and abs(cy - 14) <= 0.5, (label, cx, cy)
+
+
+def test_centre_by_mass_moves_by_whole_pixels():
+    box = np.zeros((20, 10), np.uint8)
+    box[:, 7:] = 255  # all mass at the right edge
+    out = centre_by_mass(box)
+    assert out.shape == (28, 28)
+    assert int(out.sum()) == int(box.sum()), "an integer shift keeps every pixel's value"
+    cx, cy = centre_of_mass(out)
+    assert abs(cx - 14) <= 0.5 and abs(cy - 14) <= 0.5
+
+
+def test_wide_digit_fits_the_box_by_its_width():
+    cov = np.zeros((200, 300), np.float32)
+    cv2.line(cov, (20, 100), (280, 100), 1.0, 12)
+    cv2.line(cov, (20, 70), (20, 130), 1.0, 12)
+    digit = digit_of(white_on_black(cov))
+    w, h = bbox(digit)
+    assert 19 <= w <= 20 and h < 10
+
+
+# ---------------------------------------------------------------------------------------------
+# where the ink comes from
+
+
+def test_polarity_white_on_black_equals_black_on_white():
+    cov = coverage(5)
+    a = digit_of(white_on_black(cov))
+    b = digit_of(black_on_white(cov))
+    assert similarity(a, b) > 0.98
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 4
+
+
+def test_canvas_alpha_only_ink():
+    cov = coverage(2)
+    canvas = canvas_rgba(cov)
+    assert canvas[:, :, :3].max() == 0, "RGB carries nothing: black ink on transparent"
+    a = digit_of(canvas)
+    b = digit_of(white_on_black(cov))
+    assert similarity(a, b) > 0.98
+
+
+def test_canvas_with_coloured_ink_on_transparent():
+    cov = coverage(8)
+    canvas = canvas_rgba(cov)
+    canvas[:, :, :3] = (30, 60, 220)  # blue pen, still transparent around it
+    assert similarity(digit_of(canvas), digit_of(white_on_black(cov))) > 0.98
+
+
+def test_opaque_rgba_uses_the_colours():
+    cov = coverage(6)
+    image = np.dstack([on_colours(cov, (255, 255, 255), (0, 0, 0)), np.full(cov.shape, 255, np.uint8)])
+    assert similarity(digit_of(image), digit_of(white_on_black(cov))) > 0.98
+
+
+@pytest.mark.parametrize(
+    "background, ink",
+    [((255, 230, 0), (30, 40, 200)), ((0, 0, 0), (255, 255, 255)), ((20, 90, 30), (250, 250, 120)),
+     ((200, 40, 40), (255, 240, 240)), ((128, 128, 128), (0, 0, 0))],
+    ids=["blue-on-yellow", "white-on-black", "yellow-on-green", "pink-on-red", "black-on-grey"],
+)
+def test_coloured_backgrounds(background, ink):
+    cov = coverage(4)
+    reference = digit_of(white_on_black(cov))
+    assert similarity(digit_of(on_colours(cov, background, ink)), reference) > 0.97
+
+
+def test_extract_ink_is_bright_ink_on_zero():
+    cov = coverage(0)
+    ink = extract_ink(black_on_white(cov))
+    assert ink.dtype == np.uint8 and ink.shape == cov.shape
+    assert ink[cov < 0.05].max() == 0, "background is exactly 0"
+    assert (ink[cov > 0.95] >= INK_LEVEL).all(), "the stroke core is ink"
+
+
+def test_uneven_lighting_gradient_and_specks():
+    size = 400
+    cov = coverage(3, size=size, height=240, width=16)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    light = 1.0 - 0.55 * xx - 0.15 * yy  # bright top left, dark bottom right
+    paper = np.array([235, 225, 200], np.float32)
+    pen = np.array([40, 40, 90], np.float32)
+    image = (paper * (1 - cov[:, :, None]) + pen * cov[:, :, None]) * light[:, :, None]
+    specks = [(30, 40), (360, 50), (40, 350), (370, 370), (200, 385)]
+    for x, y in specks:
+        cv2.circle(image, (x, y), 2, (30, 30, 30), -1)
+    rng = np.random.default_rng(0)
+    image = np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8)
+    result = preprocess(image)
+    assert result.digit is not None, result.reason
+    for x, y in specks:
+        assert result.steps["cleaned"][y - 3 : y + 4, x - 3 : x + 4].max() == 0, f"speck at {(x, y)} kept"
+    # The darkest corner (bottom right) of the flattened ink map holds no ink.
+    assert (result.steps["ink"][300:, 300:] >= INK_LEVEL).mean() < 0.01
+    assert similarity(result.digit, digit_of(white_on_black(cov))) > 0.95
+
+
+def test_shadow_across_the_digit():
+    size = 360
+    cov = coverage(7, size=size, height=220, width=14)
+    image = 230 * (1 - cov) + 40 * cov
+    image[:, size // 2 :] *= 0.55  # a hard shadow over the right half
+    digit = digit_of(np.clip(image, 0, 255).astype(np.uint8))
+    assert similarity(digit, digit_of(white_on_black(cov))) > 0.93
+
+
+def test_big_bold_digit_on_plain_paper_is_not_flattened():
+    # A digit this bold fools a median background estimate; the uniform border says the light is even.
+    cov = coverage(4, size=220, height=200, width=45)
+    image = black_on_white(cov)
+    ink = analyse_ink(image)
+    assert ink.source == "uniform"
+    mask, truth = ink.ink >= INK_LEVEL, cov > 0.5
+    assert (mask & truth).sum() / (mask | truth).sum() > 0.97
+
+
+def test_frame_around_the_digit_is_dropped():
+    cov = coverage(2)
+    framed = cov.copy()
+    cv2.rectangle(framed, (5, 5), (274, 274), 1.0, 3)
+    assert similarity(digit_of(black_on_white(framed)), digit_of(black_on_white(cov))) > 0.98
+
+
+def test_ruled_line_along_the_edge_is_dropped():
+    cov = coverage(1, height=180)
+    ruled = cov.copy()
+    cv2.line(ruled, (0, 270), (279, 272), 1.0, 4)
+    assert similarity(digit_of(black_on_white(ruled)), digit_of(black_on_white(cov))) > 0.98
+
+
+# Digits drawn in pieces that do not touch (design units, see tests.corpus.PEN_DESIGNS), and
+# the same digit drawn in one go.
+PIECES = {
+    "5-lifted-bar": (
+        [[(0.12, -0.1), (0.58, -0.12)], [(0.1, 0.0), (0.05, 0.45)],
+         [(0.05, 0.45), (0.3, 0.38), (0.55, 0.52), (0.57, 0.78), (0.38, 0.98), (0.0, 0.9)]],
+        PEN_DESIGNS[5][0],
+    ),
+    "4-two-strokes": (
+        [[(0.12, 0.0), (0.02, 0.62)], [(0.02, 0.62), (0.3, 0.62)], [(0.48, 0.05), (0.48, 1.0)]],
+        PEN_DESIGNS[4][0],
+    ),
+    "7-lifted-bar": ([[(-0.1, 0.02), (0.43, 0.0)], [(0.6, 0.0), (0.42, 0.45), (0.25, 1.0)]], PEN_DESIGNS[7][0]),
+}
+
+
+@pytest.mark.parametrize("name", PIECES)
+def test_separate_pieces_of_one_digit_are_kept(name):
+    pieces, design = PIECES[name]
+    whole = draw_strokes(design, 280, 190, 16, (140, 140))
+    broken = draw_strokes(pieces, 280, 190, 16, (140, 140))
+    n, _ = cv2.connectedComponents((broken > 0.3).astype(np.uint8))
+    assert n - 1 >= 2, "the test image really has separate pieces"
+    selection = select_digit(extract_ink(white_on_black(broken)))
+    x, y, w, h = selection.box
+    ys, xs = np.nonzero(broken > 0.5)
+    assert x <= xs.min() + 1 and y <= ys.min() + 1 and x + w >= xs.max() and y + h >= ys.max(), "every piece kept"
+    result = preprocess(white_on_black(broken))
+    kept, _ = cv2.connectedComponents((result.steps["cleaned"] >= INK_LEVEL).astype(np.uint8))
+    assert kept == n
+    # Moving a piece changes the shape a little, not the digit.
+    assert similarity(result.digit, digit_of(white_on_black(whole))) > 0.75
+
+
+def test_neighbouring_digit_is_not_swallowed():
+    image = np.zeros((200, 400), np.float32)
+    image = np.maximum(image, pen_digit(3, None, 400, 150, 12, (130, 100))[:200])
+    image = np.maximum(image, pen_digit(8, None, 400, 150, 12, (330, 100))[:200])
+    box = find_digit_box(extract_ink(white_on_black(image)))
+    assert box is not None and box[2] < 150, "one digit, not the pair"
+
+
+# ---------------------------------------------------------------------------------------------
+# stroke width, size, position
+
+
+def test_stroke_width_estimate():
+    for width in (1, 4, 9, 20):
+        img = np.zeros((300, 300), np.uint8)
+        cv2.line(img, (40, 150), (260, 150), 255, width)
+        actual = np.count_nonzero(img[:, 150])  # cv2.line draws even widths one pixel wider
+        assert stroke_width(img) == pytest.approx(actual, rel=0.1, abs=0.3)
+
+
+def test_thin_gives_one_pixel_lines():
+    img = np.zeros((100, 100), np.uint8)
+    cv2.line(img, (10, 50), (90, 50), 255, 15)
+    skeleton = thin(img)
+    assert skeleton.sum() > 50
+    assert (skeleton.sum(axis=0) <= 1).all(), "one pixel wide"
+
+
+def test_thin_and_thick_strokes_come_out_alike():
+    thin_pen = digit_of(black_on_white(coverage(6, width=1)))
+    marker = digit_of(black_on_white(coverage(6, width=28)))
+    widths = [stroke_width(d >= 64) for d in (thin_pen, marker)]
+    assert all(2.0 <= w <= 3.6 for w in widths), widths  # MNIST: median 2.6, 10-90% 2.0-3.5
+    assert abs(widths[0] - widths[1]) < 0.8
+    assert similarity(thin_pen, marker) > 0.85
+
+
+@pytest.mark.parametrize("height, centre", [(40, (40, 40)), (60, (230, 220)), (245, (140, 140)), (120, (200, 80))],
+                         ids=["small-top-left", "small-bottom-right", "filling", "off-centre"])
+def test_position_and_size_do_not_matter(height, centre):
+    reference = digit_of(white_on_black(coverage(2)))
+    width = max(3, height / 10)
+    assert similarity(digit_of(white_on_black(coverage(2, height=height, centre=centre, width=width))), reference) > 0.93
+
+
+@pytest.mark.parametrize("size", [16, 20, 28, 40, 64])
+def test_tiny_crop_touching_the_frame_is_kept(size):
+    cov = coverage(7, size=200, height=190, width=22)
+    ys, xs = np.nonzero(cov > 0.1)
+    crop = cov[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    scale = size / max(crop.shape)
+    small = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), size), interpolation=cv2.INTER_AREA)
+    assert small.shape[0] == size and (small[0] > 0.3).any() and (small[-1] > 0.3).any(), "touches top and bottom"
+    for image in (black_on_white(small), white_on_black((small > 0.5).astype(np.float32))):
+        result = preprocess(image)
+        assert result.digit is not None, (size, result.reason)
+        # A 16-28 px crop (binarised, for the second image) keeps only the coarse shape.
+        assert similarity(result.digit, digit_of(white_on_black(cov))) > 0.75
+
+
+def test_mnist_digit_round_trip(mnist_dir):
+    """Real MNIST digits, enlarged as if drawn big, come back close to themselves."""
+    with gzip.open(mnist_dir / "t10k-images-idx3-ubyte.gz") as f:
+        raw = f.read()
+    images = np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 28, 28)[:200]
+    scores = [similarity(digit_of(cv2.resize(img, (280, 280), interpolation=cv2.INTER_CUBIC)), img) for img in images]
+    assert np.median(scores) > 0.85
+    assert np.mean(scores) > 0.8
+
+
+def test_to_mnist_on_a_crop():
+    cov = coverage(9)
+    ys, xs = np.nonzero(cov > 0)
+    crop = white_on_black(cov)[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    digit = to_mnist(crop)
+    assert digit.shape == (28, 28) and digit.dtype == np.uint8
+    assert similarity(digit, digit_of(white_on_black(cov))) > 0.97
+    assert to_mnist(np.zeros((10, 10), np.uint8)).max() == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# no digit
+
+
+def _faint_noise() -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return np.clip(rng.normal(200, 3, (280, 280)), 0, 255).astype(np.uint8)
+
+
+def _few_specks() -> np.ndarray:
+    image = np.full((300, 300, 3), 255, np.uint8)
+    for x, y in ((40, 50), (200, 120), (150, 260), (270, 30)):
+        cv2.circle(image, (x, y), 1, (0, 0, 0), -1)
+    return image
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.zeros((280, 280, 4), np.uint8),  # blank canvas (all transparent)
+        np.full((280, 280, 4), (0, 0, 0, 255), np.uint8),  # opaque black canvas
+        np.full((600, 400, 3), 255, np.uint8),  # white page
+        np.full((300, 300, 3), (40, 120, 200), np.uint8),  # uniform colour
+        np.zeros((28, 28), np.uint8),
+        _faint_noise(),
+        _few_specks(),
+    ],
+    ids=["transparent-canvas", "black-canvas", "white-page", "uniform-colour", "black-28", "faint-noise", "few-specks"],
+)
+def test_empty_inputs_give_a_reason(image):
+    result = preprocess(image)
+    assert result.digit is None
+    assert result.reason in (BLANK_REASON, SPECKS_REASON)
+    assert "\n" not in result.reason
+
+
+def test_noise_and_texture_are_not_digits():
+    rng = np.random.default_rng(2)
+    noise = rng.integers(0, 256, (280, 280, 3), dtype=np.uint8)
+    blobs = cv2.GaussianBlur(rng.integers(0, 256, (300, 300), dtype=np.uint8), (0, 0), 2)
+    blobs = cv2.normalize(blobs, None, 0, 255, cv2.NORM_MINMAX)
+    stripes = np.zeros((300, 300), np.uint8)
+    stripes[:, ::12] = 255
+    stripes[:, 1::12] = 255
+    for image in (noise, blobs, stripes):
+        result = preprocess(image)
+        assert result.digit is None
+        assert result.reason == NOISE_REASON
+
+
+# ---------------------------------------------------------------------------------------------
+# robustness of the interface
+
+
+SHAPES = [(1, 1), (1, 1, 1), (1, 1, 3), (1, 1, 4), (2, 3), (5, 1, 4), (1, 500, 3), (28, 28), (280, 280, 4), (64, 48, 3),
+          (3000, 20)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("value", [0, 1, 128, 255])
+def test_constant_images_never_raise(shape, value):
+    result = preprocess(np.full(shape, value, np.uint8))
+    assert result.digit is None and result.reason
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_random_images_never_raise(shape):
+    rng = np.random.default_rng(sum(shape))
+    for density in (0.001, 0.02, 0.3):
+        image = np.where(rng.random(shape) < density, 255, 0).astype(np.uint8)
+        result = preprocess(image)
+        assert (result.digit is None) != (result.reason is None)
+        if result.digit is not None:
+            assert result.digit.shape == (28, 28) and result.digit.dtype == np.uint8
+
+
+def test_single_pixel_and_single_line_images():
+    for image in (np.array([[255]], np.uint8), np.array([[0, 255, 0]], np.uint8), np.eye(7, dtype=np.uint8) * 255):
+        result = preprocess(image)
+        assert (result.digit is None) != (result.reason is None)
+
+
+def test_other_dtypes_and_shapes():
+    cov = coverage(3)
+    as_bool = cov > 0.5
+    assert similarity(digit_of(as_bool), digit_of(white_on_black(cov))) > 0.95
+    as_u16 = (cov * 65535).astype(np.uint16)
+    assert similarity(digit_of(as_u16), digit_of(white_on_black(cov))) > 0.98
+    assert similarity(digit_of(white_on_black(cov)[:, :, None]), digit_of(white_on_black(cov))) > 0.999
+    for bad, message in (
+        (cov, "dtype"),  # float
+        (np.zeros((10, 10, 5), np.uint8), "shape"),
+        (np.zeros((10,), np.uint8), "shape"),
+        (np.zeros((0, 10), np.uint8), "non-empty"),
+        (np.zeros((2, 2, 2, 2), np.uint8), "shape"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            preprocess(bad)
+
+
+def test_steps_are_ordered_uint8_images():
+    result = preprocess(canvas_rgba(coverage(4)))
+    assert list(result.steps) == ["input", "ink", "cleaned", "crop", "stroke", "20x20", "28x28"]
+    for name, image in result.steps.items():
+        assert image.dtype == np.uint8 and image.ndim in (2, 3), name
+    assert result.steps["input"].shape == (280, 280, 3)
+    assert result.steps["28x28"] is result.digit
+    blank = preprocess(np.zeros((280, 280, 4), np.uint8))
+    assert list(blank.steps) == ["input", "ink"]
+
+
+def test_huge_image_is_shrunk_first():
+    cov = coverage(5, size=280)
+    big = cv2.resize(black_on_white(cov), (4000, 4000), interpolation=cv2.INTER_NEAREST)
+    result = preprocess(big)
+    assert max(result.steps["input"].shape) <= 1000
+    assert similarity(result.digit, digit_of(black_on_white(cov))) > 0.95
+
