@@ -1,0 +1,98 @@
+"""Latency of one prediction, as medians over repeated runs in one process.
+
+    python benchmarks/latency.py [--runs 200]
+
+Cases: a 280x280 RGBA canvas drawing (what the Draw tab sends) and a 12-megapixel JPEG photo
+(what a phone uploads). For each: decode, preprocess, classify and total per image, plus the
+naive baseline (``model.predict`` on one image) in the same run, and the model's load time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from model import load_classifier  # noqa: E402
+from model.classifier import DEFAULT_MODEL_PATH  # noqa: E402
+from preprocessing import decode_image, preprocess  # noqa: E402
+
+
+def canvas_drawing() -> np.ndarray:
+    """A 7 drawn in black on a transparent 280x280 canvas: the ink is in the alpha channel only."""
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    cv2.polylines(rgba[..., 3], [np.array([[70, 60], [200, 60], [120, 230]], np.int32)], False, 255, 18, cv2.LINE_AA)
+    return rgba
+
+
+def photo_jpeg() -> bytes:
+    """A 4000x3000 photo of a 3 on unevenly lit paper, JPEG-encoded."""
+    h, w = 3000, 4000
+    light = np.linspace(150, 235, w, dtype=np.float32)[None, :] * np.linspace(0.85, 1.0, h, dtype=np.float32)[:, None]
+    img = np.repeat(light[..., None], 3, axis=2)
+    cv2.putText(img, "3", (1500, 2200), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 50, (40, 40, 60), 60, cv2.LINE_AA)
+    img += np.random.default_rng(0).normal(0, 6, img.shape).astype(np.float32)
+    return cv2.imencode(".jpg", np.clip(img, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+
+
+def median_ms(fn, runs: int) -> float:
+    """Median wall time of ``fn()`` in milliseconds, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def measure(clf, make_image, runs: int, decodes: bool) -> dict[str, float | int]:
+    """Median decode, preprocess, classify, total and naive-baseline times for one kind of input."""
+    image = make_image()
+    digit = preprocess(image).digit
+    if digit is None:
+        raise SystemExit("benchmark input has no digit: the pipeline is broken")
+    x = digit[None, ..., None].astype(np.float32) / 255.0
+    return {
+        "decode": median_ms(make_image, runs) if decodes else 0.0,
+        "preprocess": median_ms(lambda: preprocess(image), runs),
+        "classify": median_ms(lambda: clf.probabilities(digit[None]), runs),
+        "total": median_ms(lambda: clf.predict(make_image()), runs),
+        "naive": median_ms(lambda: clf.model.predict(x, verbose=0), max(5, runs // 4)),
+        "answer": clf.predict(image).digit,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=200, help="repetitions per measurement (photos use a fifth)")
+    args = parser.parse_args()
+
+    import keras
+
+    load_ms = median_ms(lambda: keras.saving.load_model(DEFAULT_MODEL_PATH, compile=False), 5)
+    clf = load_classifier()
+    canvas, photo = canvas_drawing(), photo_jpeg()
+    photo_runs = max(5, args.runs // 5)
+    rows = {
+        "canvas 280x280 RGBA": measure(clf, lambda: canvas, args.runs, decodes=False),
+        "photo 4000x3000 JPEG": measure(clf, lambda: decode_image(photo), photo_runs, decodes=True),
+    }
+    print(f"model load (keras.saving.load_model, median of 5): {load_ms:.0f} ms")
+    print(f"medians over {args.runs} runs (photo: {photo_runs}), one image at a time, ms")
+    print("| input | decode | preprocess | classify | total | naive model.predict (classify only) | answer |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in rows.items():
+        cells = " | ".join(f"{r[k]:.2f}" for k in ("decode", "preprocess", "classify", "total", "naive"))
+        print(f"| {name} | {cells} | {r['answer']} |")
+
+
+if __name__ == "__main__":
+    main()
