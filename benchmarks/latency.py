@@ -27,8 +27,10 @@ from preprocessing import decode_image, preprocess  # noqa: E402
 
 def canvas_drawing() -> np.ndarray:
     """A 7 drawn in black on a transparent 280x280 canvas: the ink is in the alpha channel only."""
+    alpha = np.zeros((280, 280), np.uint8)
+    cv2.polylines(alpha, [np.array([[70, 60], [200, 60], [120, 230]], np.int32)], False, 255, 18, cv2.LINE_AA)
     rgba = np.zeros((280, 280, 4), np.uint8)
-    cv2.polylines(rgba[..., 3], [np.array([[70, 60], [200, 60], [120, 230]], np.int32)], False, 255, 18, cv2.LINE_AA)
+    rgba[..., 3] = alpha
     return rgba
 
 
@@ -36,8 +38,10 @@ def photo_jpeg() -> bytes:
     """A 4000x3000 photo of a 3 on unevenly lit paper, JPEG-encoded."""
     h, w = 3000, 4000
     light = np.linspace(150, 235, w, dtype=np.float32)[None, :] * np.linspace(0.85, 1.0, h, dtype=np.float32)[:, None]
-    img = np.repeat(light[..., None], 3, axis=2)
-    cv2.putText(img, "3", (1500, 2200), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 50, (40, 40, 60), 60, cv2.LINE_AA)
+    ink = np.zeros((h, w), np.uint8)
+    cv2.putText(ink, "3", (1500, 2200), cv2.FONT_HERSHEY_SIMPLEX, 40, 255, 60, cv2.LINE_AA)
+    coverage = ink.astype(np.float32)[..., None] / 255.0
+    img = light[..., None] * (1 - coverage) + np.float32([40, 40, 60]) * coverage
     img += np.random.default_rng(0).normal(0, 6, img.shape).astype(np.float32)
     return cv2.imencode(".jpg", np.clip(img, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
 

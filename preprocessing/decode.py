@@ -141,20 +141,16 @@ def decode_image(data: bytes, max_side: int = 1600) -> np.ndarray:
                 raise ImageDecodeError(f"image too large: {width}x{height} pixels (limit {MAX_PIXELS // 1_000_000} MP)")
             if width < 1 or height < 1:
                 raise ImageDecodeError(f"empty image: {width}x{height} pixels")
-            if fmt == "JPEG":
-                # Decode JPEGs at 1/2, 1/4 or 1/8 scale when they are far bigger than needed.
-                im.draft(im.mode if im.mode in ("L", "RGB", "CMYK") else None, (max_side, max_side))
+            if fmt == "JPEG" and max(width, height) > max_side:
+                # Decode JPEGs at 1/2, 1/4 or 1/8 scale when they are far bigger than needed; the
+                # requested size keeps the aspect ratio, else a 4:3 photo never qualifies.
+                scale = max_side / max(width, height)
+                wanted = (max(1, int(width * scale + 0.999)), max(1, int(height * scale + 0.999)))
+                im.draft(im.mode if im.mode in ("L", "RGB", "CMYK") else None, wanted)
             im.load()
             with contextlib.suppress(Exception):  # broken EXIF is not worth rejecting the pixels for
-                im = ImageOps.exif_transpose(im) or im
-            arr_im = im
-            if max(arr_im.size) > max_side:
-                if arr_im.mode in ("P", "1"):
-                    arr_im = arr_im.convert("RGBA" if "transparency" in arr_im.info else "RGB")
-                if not arr_im.mode.startswith(("I", "F")):
-                    arr_im = arr_im.copy()
-                    arr_im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-            array = _to_array(arr_im)
+                ImageOps.exif_transpose(im, in_place=True)
+            array = _to_array(im)
     except ImageDecodeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -167,8 +163,8 @@ def decode_image(data: bytes, max_side: int = 1600) -> np.ndarray:
         raise ImageDecodeError("image too large to decode in memory") from exc
     except Exception as exc:  # any decoder failure on hostile bytes means the same to a user
         raise ImageDecodeError(f"truncated or corrupt {fmt}") from exc
-    if array.ndim == 2 and max(array.shape) > max_side:
-        # High-bit-depth images are scaled after conversion to 8 bits.
+    if max(array.shape[:2]) > max_side:
+        # OpenCV's area filter: several times faster than Pillow's Lanczos thumbnail on photos.
         array = _shrink(array, max_side)
     return array
 
