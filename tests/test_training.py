@@ -47,7 +47,9 @@ def test_writes_card_history_and_figures(trained):
 
 
 def test_missing_data_is_a_clear_error(tmp_path, capsys):
-    assert train.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
     assert "missing train-images-idx3-ubyte.gz" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 

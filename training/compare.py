@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import MnistError, load_mnist, validation_split
+from training.data import add_data_dir_argument, load_for_command, validation_split
 
 CARD = Path(__file__).resolve().parent.parent / "model" / "model_card.json"
 METRICS = ("accuracy", "precision", "recall", "f1")
@@ -89,14 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--subset", type=int, default=0, help="train on only N training images (quick look); 0 = all")
     p.add_argument("--epochs", type=int, default=15, help="maximum epochs for the Keras models (early stopping)")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--data-dir", help="directory with the MNIST IDX .gz files (default: $MNIST_DIR)")
+    add_data_dir_argument(p)
     p.add_argument("--out", default="model/reports", help="where to write comparison.md/.json/.png (default: %(default)s)")
     args = p.parse_args(argv)
-    try:
-        data = load_mnist(args.data_dir)
-    except MnistError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    data = load_for_command(args.data_dir)
 
     from training.train import fit, to_float
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +21,8 @@ FILES = {
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
 MISSING_DATA_HELP = (
-    "MNIST not found. Put the four IDX .gz files ({files}) in a directory and pass "
-    "--data-dir DIR or set MNIST_DIR=DIR (a checkout of this project finds ../shared/data/mnist "
-    "by itself); with internet access the Keras download is used instead."
+    "Put the four MNIST IDX .gz files ({files}) in one directory and pass --data-dir DIR or set MNIST_DIR=DIR; "
+    "with internet access and neither set, Keras downloads MNIST."
 )
 DEFAULT_DIRS = (Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mnist",)
 
@@ -96,7 +97,7 @@ def load_idx_dir(data_dir: str | os.PathLike) -> Mnist:
     missing = [name for name in FILES.values() if not (data_dir / name).is_file()]
     if missing:
         raise MnistError(
-            f"{data_dir}: missing {', '.join(missing)}. " + MISSING_DATA_HELP.format(files=", ".join(FILES.values()))
+            f"{data_dir}: missing {', '.join(missing)}. " + MISSING_DATA_HELP.format(files="images and labels, train and t10k")
         )
     arrays = {}
     for key, name in FILES.items():
@@ -131,7 +132,9 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> Mnist:
 
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as exc:  # no network, proxy, corrupt cache: all end the same way for the user
-        raise MnistError(MISSING_DATA_HELP.format(files=", ".join(FILES.values())) + f" (download failed: {exc})") from exc
+        raise MnistError(
+            f"MNIST not found and the Keras download failed ({exc}). " + MISSING_DATA_HELP.format(files=", ".join(FILES.values()))
+        ) from exc
     return Mnist(x_train, y_train, x_test, y_test, source="keras.datasets.mnist", checksums={})
 
 
@@ -140,3 +143,17 @@ def validation_split(x: np.ndarray, y: np.ndarray, size: int, seed: int) -> tupl
     order = np.random.default_rng(seed).permutation(len(x))
     val, train = order[:size], order[size:]
     return x[train], y[train], x[val], y[val]
+
+
+def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--data-dir`` option every training command shares."""
+    parser.add_argument("--data-dir", help="directory with the MNIST IDX .gz files (default: $MNIST_DIR)")
+
+
+def load_for_command(data_dir: str | os.PathLike | None) -> Mnist:
+    """``load_mnist`` for the command-line tools: a data problem ends the command with its message, status 2."""
+    try:
+        return load_mnist(data_dir)
+    except MnistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from training import reports
-from training.data import MnistError, load_mnist
+from training.data import add_data_dir_argument, load_for_command
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "model" / "digits.keras"
 
@@ -44,14 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m training.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--model", default=str(DEFAULT_MODEL), help="model file (default: the committed model)")
-    p.add_argument("--data-dir", help="directory with the MNIST IDX .gz files (default: $MNIST_DIR)")
+    add_data_dir_argument(p)
     p.add_argument("--out", help="where to write the report and figures (default: reports/ beside the model)")
     args = p.parse_args(argv)
-    try:
-        data = load_mnist(args.data_dir)
-    except MnistError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    data = load_for_command(args.data_dir)
     if not Path(args.model).is_file():
         print(f"error: no model at {args.model}; train one with: python -m training.train --out model/", file=sys.stderr)
         return 2

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import MnistError, load_mnist
+from training.data import add_data_dir_argument, load_for_command
 
 
 def summarize(data, out_dir: Path) -> str:
@@ -55,14 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m training.summary", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--data-dir", help="directory with the MNIST IDX .gz files (default: $MNIST_DIR)")
+    add_data_dir_argument(p)
     p.add_argument("--out", default="model/reports", help="where to write the figures (default: %(default)s)")
     args = p.parse_args(argv)
-    try:
-        data = load_mnist(args.data_dir)
-    except MnistError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    data = load_for_command(args.data_dir)
     print(summarize(data, Path(args.out)))
     print(f"wrote {args.out}/data_samples.png, {args.out}/class_distribution.png")
     return 0

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import MnistError, load_mnist, sha256_file, validation_split
+from training.data import add_data_dir_argument, load_for_command, sha256_file, validation_split
 from training.models import ARCHITECTURES, DEFAULT_ARCH
 
 MODEL_FILENAME = "digits.keras"
@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--limit", type=int, default=0, help="use only the first N training images (smoke tests)")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--data-dir", help="directory with the MNIST IDX .gz files (default: $MNIST_DIR)")
+    add_data_dir_argument(p)
     p.add_argument("--out", default="model", help="output directory (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no per-batch progress bar")
     return p.parse_args(argv)
@@ -174,11 +174,7 @@ def fit(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        data = load_mnist(args.data_dir)
-    except MnistError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    data = load_for_command(args.data_dir)
 
     from training import evaluate, reports
 
