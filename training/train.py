@@ -159,6 +159,7 @@ def fit(
         make_dataset(x_tr, y_tr, batch_size, augment, seed),
         validation_data=(to_float(x_val), y_val),
         epochs=epochs,
+        shuffle=False,  # the dataset reshuffles itself every epoch
         callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)],
         verbose=verbose,
     )
