@@ -2,7 +2,7 @@
 
     streamlit run app.py
 
-Set ``DIGITS_MODEL`` to use another model file than the committed ``model/digits.keras``.
+Set ``DIGITS_MODEL`` to use another model file (``.onnx`` or ``.keras``) than the committed ``model/digits.onnx``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
-from streamlit.runtime.scriptrunner import script_runner
 from streamlit_drawable_canvas import st_canvas
 
 import ui
@@ -31,23 +30,11 @@ def model_path() -> Path:
     return Path(os.environ.get("DIGITS_MODEL") or DEFAULT_MODEL_PATH)
 
 
-def keep_keras_state() -> None:
-    """Stop Streamlit from resetting Keras after every run.
-
-    Streamlit calls ``keras.backend.clear_session()`` after each run, for scripts that build a new model
-    every time. That empties TensorFlow's kernel cache and runs a full garbage collection (~0.3 s with
-    TensorFlow loaded), so every stroke's answer came 0.1-0.5 s later. Our model is built once
-    (st.cache_resource) and the app draws no matplotlib figures (the other thing that hook cleans up).
-    """
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = lambda: None
-
-
 @st.cache_resource(show_spinner="Loading the model…", max_entries=1)
 def get_classifier(path: Path, modified: float) -> DigitClassifier:
     """Load the network once per process; ``modified`` makes a retrained model replace the old one."""
     classifier = load_classifier(path)
-    # The first call traces the network (~1 s); do it now rather than on the user's first stroke.
+    # The first forward pass sets up the network's buffers: do it now, not on the user's first stroke.
     classifier.probabilities(np.zeros((1, 28, 28), dtype=np.uint8))
     return classifier
 
@@ -197,7 +184,6 @@ def model_tab(path: Path) -> None:
 
 
 def main() -> None:
-    keep_keras_state()
     st.set_page_config(page_title="Digit recognizer", page_icon=":material/draw:")
     st.title("Handwritten digit recognizer")
     st.caption("Draw a digit or upload a photo: a small neural network trained on MNIST reads it.")

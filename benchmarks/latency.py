@@ -3,8 +3,9 @@
     python benchmarks/latency.py [--runs 200]
 
 Cases: a 280x280 RGBA canvas drawing (what the Draw tab sends) and a 12-megapixel JPEG photo
-(what a phone uploads). For each: decode, preprocess, classify and total per image, plus the
-naive baseline (``model.predict`` on one image) in the same run, and the model's load time.
+(what a phone uploads). For each: decode, preprocess, classify and total per image with the
+served model (ONNX on OpenCV DNN), classify with the Keras model through a traced function,
+and the naive baseline (Keras ``model.predict`` on one image), all in the same run.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from model import load_classifier  # noqa: E402
-from model.classifier import DEFAULT_MODEL_PATH  # noqa: E402
+from model.classifier import DEFAULT_MODEL_PATH, KERAS_MODEL_PATH  # noqa: E402
 from preprocessing import decode_image, preprocess  # noqa: E402
 
 
@@ -57,8 +58,8 @@ def median_ms(fn, runs: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def measure(clf, make_image, runs: int, decodes: bool) -> dict[str, float | int]:
-    """Median decode, preprocess, classify, total and naive-baseline times for one kind of input."""
+def measure(clf, keras_clf, keras_model, make_image, runs: int, decodes: bool) -> dict[str, float | int]:
+    """Median decode, preprocess, classify, total and baseline times for one kind of input."""
     image = make_image()
     digit = preprocess(image).digit
     if digit is None:
@@ -69,7 +70,8 @@ def measure(clf, make_image, runs: int, decodes: bool) -> dict[str, float | int]
         "preprocess": median_ms(lambda: preprocess(image), runs),
         "classify": median_ms(lambda: clf.probabilities(digit[None]), runs),
         "total": median_ms(lambda: clf.predict(make_image()), runs),
-        "naive": median_ms(lambda: clf.model.predict(x, verbose=0), max(5, runs // 4)),
+        "keras": median_ms(lambda: keras_clf.probabilities(digit[None]), runs),
+        "naive": median_ms(lambda: keras_model.predict(x, verbose=0), max(5, runs // 4)),
         "answer": clf.predict(image).digit,
     }
 
@@ -81,20 +83,22 @@ def main() -> None:
 
     import keras
 
-    load_ms = median_ms(lambda: keras.saving.load_model(DEFAULT_MODEL_PATH, compile=False), 5)
-    clf = load_classifier()
+    onnx_load = median_ms(lambda: load_classifier(DEFAULT_MODEL_PATH), 5)
+    keras_load = median_ms(lambda: keras.saving.load_model(KERAS_MODEL_PATH, compile=False), 5)
+    clf, keras_clf = load_classifier(), load_classifier(KERAS_MODEL_PATH)
+    keras_model = keras.saving.load_model(KERAS_MODEL_PATH, compile=False)
     canvas, photo = canvas_drawing(), photo_jpeg()
     photo_runs = max(5, args.runs // 5)
     rows = {
-        "canvas 280x280 RGBA": measure(clf, lambda: canvas, args.runs, decodes=False),
-        "photo 4000x3000 JPEG": measure(clf, lambda: decode_image(photo), photo_runs, decodes=True),
+        "canvas 280x280 RGBA": measure(clf, keras_clf, keras_model, lambda: canvas, args.runs, decodes=False),
+        "photo 4000x3000 JPEG": measure(clf, keras_clf, keras_model, lambda: decode_image(photo), photo_runs, decodes=True),
     }
-    print(f"model load (keras.saving.load_model, median of 5): {load_ms:.0f} ms")
+    print(f"model load, median of 5: {onnx_load:.0f} ms (ONNX, OpenCV DNN), {keras_load:.0f} ms (Keras)")
     print(f"medians over {args.runs} runs (photo: {photo_runs}), one image at a time, ms")
-    print("| input | decode | preprocess | classify | total | naive model.predict (classify only) | answer |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| input | decode | preprocess | classify (ONNX) | total | classify, Keras traced | naive model.predict | answer |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in rows.items():
-        cells = " | ".join(f"{r[k]:.2f}" for k in ("decode", "preprocess", "classify", "total", "naive"))
+        cells = " | ".join(f"{r[k]:.2f}" for k in ("decode", "preprocess", "classify", "total", "keras", "naive"))
         print(f"| {name} | {cells} | {r['answer']} |")
 
 

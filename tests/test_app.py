@@ -47,7 +47,7 @@ def canvas_value(digit: int) -> dict:
 @pytest.fixture
 def app() -> AppTest:
     """The app with the trained model (``$DIGITS_MODEL`` or the committed one), after its first run."""
-    path = Path(os.environ.get("DIGITS_MODEL") or ROOT / "model" / "digits.keras")
+    path = Path(os.environ.get("DIGITS_MODEL") or ROOT / "model" / "digits.onnx")
     require(path.is_file(), f"no trained model at {path}")
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception, at.exception

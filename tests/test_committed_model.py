@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from model.classifier import CARD_PATH, DEFAULT_MODEL_PATH
+from model.classifier import CARD_PATH, DEFAULT_MODEL_PATH, KERAS_MODEL_PATH, load_classifier
 from training.data import load_mnist, sha256_file
 
 
@@ -16,10 +16,12 @@ def card() -> dict:
     return json.loads(CARD_PATH.read_text())
 
 
-def test_card_describes_the_committed_file(card):
-    assert card["model_file"] == DEFAULT_MODEL_PATH.name
-    assert card["model_sha256"] == sha256_file(DEFAULT_MODEL_PATH)
-    assert DEFAULT_MODEL_PATH.stat().st_size <= 10 * 1024 * 1024
+def test_card_describes_the_committed_files(card):
+    assert card["model_file"] == KERAS_MODEL_PATH.name
+    assert card["model_sha256"] == sha256_file(KERAS_MODEL_PATH)
+    assert card["serving"]["file"] == DEFAULT_MODEL_PATH.name
+    assert card["serving"]["sha256"] == sha256_file(DEFAULT_MODEL_PATH)
+    assert max(KERAS_MODEL_PATH.stat().st_size, DEFAULT_MODEL_PATH.stat().st_size) <= 10 * 1024 * 1024
     assert card["test"]["accuracy"] >= 0.996
 
 
@@ -34,3 +36,21 @@ def test_reaches_card_accuracy_on_mnist_test(card, classifier, mnist_dir):
     accuracy = float(np.mean(probs.argmax(axis=1) == data.y_test))
     print(f"committed model: MNIST test accuracy {accuracy:.4f} (card: {card['test']['accuracy']})")
     assert accuracy >= card["test"]["accuracy"] - 1e-4
+
+
+@pytest.mark.mnist
+def test_served_onnx_copy_matches_keras_on_mnist_test(classifier, mnist_dir):
+    x_test = load_mnist(mnist_dir).x_test
+    served = classifier.probabilities(x_test)
+    reference = load_classifier(KERAS_MODEL_PATH).probabilities(x_test)
+    assert np.abs(served - reference).max() < 1e-4
+    assert np.array_equal(served.argmax(axis=1), reference.argmax(axis=1))
+
+
+def test_single_image_then_batch_gives_the_same_rows(classifier):
+    """OpenCV's classic DNN engine returned wrong rows for a batch after a single image."""
+    images = np.random.default_rng(2).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    one = classifier.probabilities(images[:1])
+    batch = classifier.probabilities(images)
+    assert batch.shape == (5, 10) and np.allclose(batch[0], one[0], atol=1e-6)
+    assert np.allclose(batch.sum(axis=1), 1.0, atol=1e-5)

@@ -93,7 +93,7 @@ def browser():
 @pytest.fixture(scope="module")
 def server(browser) -> Server:
     """``streamlit run app.py`` on a free port; its log goes to artifacts/e2e/server.log."""
-    model = Path(os.environ.get("DIGITS_MODEL") or ROOT / "model" / "digits.keras")
+    model = Path(os.environ.get("DIGITS_MODEL") or ROOT / "model" / "digits.onnx")
     require(model.is_file(), f"no trained model at {model}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / "server.log"

@@ -34,6 +34,15 @@ def test_exports_loadable_model_meeting_the_contract(trained):
     assert not any("random" in layer.name for layer in model.layers)
 
 
+def test_onnx_copy_answers_like_keras(trained):
+    from model import load_classifier
+
+    images = np.random.default_rng(1).integers(0, 256, (7, 28, 28), dtype=np.uint8)
+    onnx = load_classifier(trained / "digits.onnx").probabilities(images)
+    keras_probs = load_classifier(trained / train.MODEL_FILENAME).probabilities(images)
+    assert onnx.shape == (7, 10) and np.abs(onnx - keras_probs).max() < 1e-4
+
+
 def test_writes_card_history_and_figures(trained):
     card = json.loads((trained / train.CARD_FILENAME).read_text())
     assert card["architecture"] == "robust" and card["parameters"] > 0
@@ -41,6 +50,7 @@ def test_writes_card_history_and_figures(trained):
     assert card["training"]["epochs_run"] == 1 and card["training"]["train_seconds"] > 0
     assert len(card["data"]["sha256"]) == 4 and card["versions"]["keras"].startswith("3.")
     assert card["model_bytes"] == (trained / train.MODEL_FILENAME).stat().st_size
+    assert card["serving"]["file"] == "digits.onnx" and card["serving"]["max_abs_difference_vs_keras"] < 1e-4
     for name in ("training_curves.png", "confusion_matrix.png", "history.csv", "classification_report.txt"):
         assert (trained / "reports" / name).stat().st_size > 0, name
     assert not list(trained.glob(".tmp-*")), "temporary files left behind"

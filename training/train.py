@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     data = load_for_command(args.data_dir)
 
     from training import evaluate, reports
+    from training.export import export_onnx, record_in_card
 
     precision = args.precision if args.precision != "auto" else ("mixed_bfloat16" if cpu_has_bf16() else "float32")
     augment = args.augment == "on" or (args.augment == "auto" and args.arch == "robust")
@@ -213,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     model_path = out / MODEL_FILENAME
     save_model_atomic(export, model_path)
 
+    onnx_difference = export_onnx(export, model_path.with_suffix(".onnx"), check_images=data.x_test[:1000])
     test = evaluate.evaluate_model(export, data.x_test, data.y_test, reports_dir)
     card = {
         "name": f"mnist-{args.arch}",
@@ -241,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         "data": {"source": data.source, "sha256": data.checksums},
         "versions": library_versions(),
     }
-    reports.write_json_atomic(card, out / CARD_FILENAME)
+    reports.write_json_atomic(record_in_card(card, model_path.with_suffix(".onnx"), onnx_difference), out / CARD_FILENAME)
     with open(reports_dir / "history.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["epoch", *history])
@@ -249,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             writer.writerow([i + 1, *(round(history[k][i], 6) for k in history)])
     reports.plot_history(history, reports_dir / "training_curves.png")
     print(f"test accuracy {test['accuracy']:.4f}, test loss {test['loss']:.4f}")
-    print(f"wrote {model_path}, {out / CARD_FILENAME}, {reports_dir}/")
+    print(f"wrote {model_path}, {model_path.with_suffix('.onnx')}, {out / CARD_FILENAME}, {reports_dir}/")
     return 0
 
 
