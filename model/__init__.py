@@ -7,6 +7,7 @@ result = clf.predict(image)      # H×W, H×W×3 or H×W×4 uint8
 
 from model.classifier import (
     DEFAULT_MODEL_PATH,
+    KERAS_MODEL_PATH,
     LOW_CONFIDENCE,
     DigitClassifier,
     ModelLoadError,
@@ -14,4 +15,12 @@ from model.classifier import (
     load_classifier,
 )
 
-__all__ = ["DEFAULT_MODEL_PATH", "LOW_CONFIDENCE", "DigitClassifier", "ModelLoadError", "Prediction", "load_classifier"]
+__all__ = [
+    "DEFAULT_MODEL_PATH",
+    "KERAS_MODEL_PATH",
+    "LOW_CONFIDENCE",
+    "DigitClassifier",
+    "ModelLoadError",
+    "Prediction",
+    "load_classifier",
+]
