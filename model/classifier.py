@@ -31,6 +31,11 @@ LOW_CONFIDENCE = 0.90
 _BATCH = 256
 
 
+def format_confidence(confidence: float) -> str:
+    """'98.7%'; '> 99.9%' rather than '100.0%', which a softmax probability never is."""
+    return "> 99.9%" if confidence >= 0.9995 else f"{confidence:.1%}"
+
+
 class ModelLoadError(Exception):
     """The model file is missing or unreadable; the message says how to get one."""
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from model.classifier import LOW_CONFIDENCE, ModelLoadError, load_classifier
+from model.classifier import LOW_CONFIDENCE, ModelLoadError, format_confidence, load_classifier
 from preprocessing import ImageDecodeError, decode_file
 
 # Decode and classify this many files at a time: one network call per chunk, bounded memory.
@@ -67,7 +67,7 @@ def _table_row(r: dict) -> str:
     if not r["ok"]:
         return f"{r['path']}\t-\t-\terror: {r['error']}"
     note = "  (low confidence)" if r["confidence"] < LOW_CONFIDENCE else ""
-    return f"{r['path']}\t{r['digit']}\t{r['confidence']:.1%}{note}"
+    return f"{r['path']}\t{r['digit']}\t{format_confidence(r['confidence'])}{note}"
 
 
 def main(argv: list[str] | None = None) -> int:

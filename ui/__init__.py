@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model.classifier import format_confidence
+
 # Digit images are shown this many screen pixels wide: 28 x 4, so every pixel is a crisp 4x4 block.
 DISPLAY_SIZE = 112
 STEP_SIZE = 84  # the pipeline's steps, smaller so several fit on a row
@@ -30,8 +32,8 @@ def plain(text: str) -> str:
 
 
 def confidence_text(confidence: float) -> str:
-    """'confidence 98.7%'; never '100.0%', which a probability from softmax never is."""
-    return "confidence > 99.9%" if confidence >= 0.9995 else f"confidence {confidence:.1%}"
+    """'confidence 98.7%' ('confidence > 99.9%' near certainty)."""
+    return f"confidence {format_confidence(confidence)}"
 
 
 def unsure_text(digit: int, confidence: float) -> str:
