@@ -69,8 +69,12 @@ def show_prediction(prediction: Prediction, steps_key: str | None = None) -> Non
     lazy = {"key": steps_key, "on_change": "rerun"} if steps_key else {}
     with st.expander("How the image was processed", **lazy) as steps:
         if steps.open is not False:  # None when not lazy
-            st.image([ui.enlarge(step, ui.STEP_SIZE) for step in prediction.steps.values()], caption=list(prediction.steps),
-                     width=ui.STEP_SIZE, output_format="PNG")
+            st.image(
+                [ui.enlarge(step, ui.STEP_SIZE) for step in prediction.steps.values()],
+                caption=list(prediction.steps),
+                width=ui.STEP_SIZE,
+                output_format="PNG",
+            )
 
 
 def clear_canvas() -> None:
@@ -148,15 +152,27 @@ def model_tab(path: Path) -> None:
         st.info(f"No model card next to {path}. Training writes one: `{TRAIN_COMMAND}`")
         return
     training, test = card.get("training", {}), card.get("test", {})
-    st.markdown(f"**{card.get('name', 'model')}**: a `{card.get('architecture', '?')}` network trained on "
-                f"{training.get('train_images', 0):,} MNIST images, created {str(card.get('created', '?'))[:10]}.")
+    st.markdown(
+        f"**{card.get('name', 'model')}**: a `{card.get('architecture', '?')}` network trained on "
+        f"{training.get('train_images', 0):,} MNIST images, created {str(card.get('created', '?'))[:10]}."
+    )
     accuracy, params, took, epochs = st.columns(4)
-    accuracy.metric("Test accuracy", f"{test['accuracy']:.2%}" if "accuracy" in test else "—",
-                    help="On the 10,000 MNIST test images, never seen in training")
+    accuracy.metric(
+        "Test accuracy",
+        f"{test['accuracy']:.2%}" if "accuracy" in test else "—",
+        help="On the 10,000 MNIST test images, never seen in training",
+    )
     params.metric("Parameters", f"{card['parameters']:,}" if "parameters" in card else "—")
-    took.metric("Training time", ui.duration_text(training["train_seconds"]) if "train_seconds" in training else "—")
-    epochs.metric("Epochs", f"{training.get('best_epoch', '?')} of {training.get('epochs_run', '?')}",
-                  help="The weights of the best epoch (lowest validation loss) are kept")
+    took.metric(
+        "Training time",
+        ui.duration_text(training["train_seconds"]) if "train_seconds" in training else "—",
+        help=training.get("notes", "Wall-clock time of the training run"),
+    )
+    epochs.metric(
+        "Epochs",
+        f"{training.get('best_epoch', '?')} of {training.get('epochs_run', '?')}",
+        help="The weights of the best epoch (lowest validation loss) are kept",
+    )
     st.caption(f"Answers below {LOW_CONFIDENCE:.0%} confidence are shown as a guess with a warning.")
 
     reports = path.parent / "reports"

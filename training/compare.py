@@ -71,7 +71,7 @@ def plot_heatmap(rows: dict[str, dict], path: Path) -> None:
             ax.text(j, i, f"{values[i, j]:.4f}", ha="center", va="center", color="white" if values[i, j] < 0.97 else "black")
     ax.set(
         xticks=range(len(METRICS)),
-        xticklabels=["accuracy", "macro precision", "macro recall", "macro F1"],
+        xticklabels=["accuracy", "macro\nprecision", "macro\nrecall", "macro\nF1"],
         yticks=range(len(rows)),
         yticklabels=list(rows),
         title="MNIST test set",
