@@ -236,13 +236,18 @@ def _font_faces(label: int) -> list:
 
 
 # Each condition: (source, renderer). A renderer draws one sample for a label.
-def _canvas_alpha(rng, label, source):
+def _on_transparent_canvas(rng, label, source, frac: tuple[float, float], pen: tuple[float, float]) -> np.ndarray:
+    """The Streamlit canvas: 280x280 RGBA, black ink that lives only in the alpha channel."""
     size = 280
-    height, _, centre = _place(rng, size, (0.45, 0.85))
-    cov = _shape(rng, label, size, height, rng.uniform(10, 26), centre, source)
+    height, _, centre = _place(rng, size, frac)
+    cov = _shape(rng, label, size, height, rng.uniform(*pen), centre, source)
     image = np.zeros((size, size, 4), np.uint8)
     image[:, :, 3] = np.round(cov * 255).astype(np.uint8)
     return image
+
+
+def _canvas_alpha(rng, label, source):
+    return _on_transparent_canvas(rng, label, source, (0.45, 0.85), (10, 26))
 
 
 def _white_on_black(rng, label, source):
@@ -324,12 +329,7 @@ def _thin_pen(rng, label, source):
 
 
 def _fat_marker(rng, label, source):
-    size = 280
-    height, _, centre = _place(rng, size, (0.6, 0.85))
-    cov = _shape(rng, label, size, height, rng.uniform(28, 40), centre, source)
-    image = np.zeros((size, size, 4), np.uint8)
-    image[:, :, 3] = np.round(cov * 255).astype(np.uint8)
-    return image
+    return _on_transparent_canvas(rng, label, source, (0.6, 0.85), (28, 40))
 
 
 _RENDERERS: dict[str, Callable] = {
