@@ -1,6 +1,6 @@
 """Train a digit classifier on MNIST and export it, with its model card, into ``model/``.
 
-python -m training.train --out model/      # the production model: robust CNN, 26 epochs
+python -m training.train --out model/      # the production model: robust CNN, 22 epochs
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m training.train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCH, help="network to train (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=26, help="maximum epochs (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=22, help="maximum epochs (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the cosine schedule")
     p.add_argument("--patience", type=int, default=8, help="early stopping patience on validation loss")
