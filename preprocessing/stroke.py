@@ -5,10 +5,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# Neighbour weights for the Zhang-Suen thinning code (cv2.filter2D correlates, so the kernel
-# reads the neighbourhood as laid out): P2 = north = bit 0, clockwise to P9 = north-west = bit 7.
-_NEIGHBOUR_KERNEL = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], np.float32)
-
 
 def stroke_width(mask: np.ndarray) -> float:
     """Mean stroke width in pixels of a 0/non-zero mask: 2 * area / perimeter.
@@ -27,41 +23,10 @@ def stroke_width(mask: np.ndarray) -> float:
     return 2.0 * area / max(perimeter, 1.0)
 
 
-def _zhang_suen_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Deletion look-up tables for the two Zhang-Suen sub-iterations, indexed by neighbour code."""
-    first = np.zeros(256, np.uint8)
-    second = np.zeros(256, np.uint8)
-    for code in range(256):
-        p = [(code >> k) & 1 for k in range(8)]  # P2..P9
-        count = sum(p)
-        transitions = sum(1 for k in range(8) if p[k] == 0 and p[(k + 1) % 8] == 1)
-        if not (2 <= count <= 6 and transitions == 1):
-            continue
-        p2, _, p4, _, p6, _, p8, _ = p
-        if p2 * p4 * p6 == 0 and p4 * p6 * p8 == 0:
-            first[code] = 1
-        if p2 * p4 * p8 == 0 and p2 * p6 * p8 == 0:
-            second[code] = 1
-    return first, second
-
-
-_TABLES = _zhang_suen_tables()
-
-
-def thin(mask: np.ndarray, max_iterations: int = 200) -> np.ndarray:
-    """Zhang-Suen skeleton (uint8 0/1) of a mask; each pass is two filter2D + LUT operations."""
-    img = (mask > 0).astype(np.uint8)
-    for _ in range(max_iterations):
-        changed = False
-        for table in _TABLES:
-            code = cv2.filter2D(img, cv2.CV_32F, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_CONSTANT)
-            delete = cv2.LUT(code.astype(np.uint8), table) & img
-            if delete.any():
-                img = img - delete
-                changed = True
-        if not changed:
-            break
-    return img
+def thin(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen skeleton (uint8 0/1) of a mask, by OpenCV's ximgproc (opencv-contrib)."""
+    binary = np.where(mask > 0, 255, 0).astype(np.uint8)
+    return (cv2.ximgproc.thinning(binary, thinningType=cv2.ximgproc.THINNING_ZHANGSUEN) > 0).astype(np.uint8)
 
 
 def draw_at_width(skeleton: np.ndarray, width: float) -> np.ndarray:
