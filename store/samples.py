@@ -195,6 +195,14 @@ def default_url() -> str:
     return os.environ.get("DIGITS_DB_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
 
 
+def location_of(url: str) -> str:
+    """Where a URL keeps its samples, for people: the SQLite file, or the URL without its password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or "memory"
+    return parsed.render_as_string(hide_password=True)
+
+
 def _one_line(exc: BaseException) -> str:
     """The database's own message without SQLAlchemy's SQL echo and links."""
     text = str(getattr(exc, "orig", None) or exc).strip()
@@ -228,9 +236,7 @@ class SampleStore:
     @property
     def location(self) -> str:
         """Where the samples go, for people: the file, or the URL without its password."""
-        if self.is_sqlite:
-            return self.url.database or "memory"
-        return self.url.render_as_string(hide_password=True)
+        return location_of(self.url.render_as_string(hide_password=False))
 
     def _create_engine(self, timeout: float) -> Engine:
         if not self.is_sqlite:
