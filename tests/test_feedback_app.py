@@ -31,6 +31,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "samples.sqlite"
     monkeypatch.delenv("DIGITS_DB_URL", raising=False)
     monkeypatch.delenv("DIGITS_SAVE", raising=False)
+    monkeypatch.delenv("DIGITS_DB_SHARED", raising=False)
     monkeypatch.setattr(store.samples, "DEFAULT_DB_PATH", path)
     return path
 
@@ -214,6 +215,8 @@ def test_a_shared_store_without_login_shows_counts_only(db: Path, monkeypatch: p
     assert metrics(at)["Samples"] == "2"
     assert not at.button and not at.download_button  # no delete, no export
     assert "deleting and downloading are off" in at.info[0].value
+    monkeypatch.setenv("DIGITS_DB_SHARED", "0")  # one person's own database, set by URL
+    assert your_data().download_button(key="export")
 
 
 def test_logged_in_people_see_only_their_own(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -247,3 +250,30 @@ def test_the_export_is_what_the_download_button_serves(db: Path) -> None:
     data = SampleStore(f"sqlite:///{db}").export_zip()
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert f"digits/3/{ids[0]}.png" in names and f"digits/9/{ids[1]}.png" in names and "samples.csv" in names
+
+
+# --- The Model tab's lineage ------------------------------------------------------------------------
+
+
+def _lineage(card: dict) -> None:
+    from ui.lineage import lineage_section
+
+    lineage_section(card)
+
+
+def test_lineage_of_a_finetuned_model() -> None:
+    card = {"lineage": {"parent_sha256": "f" * 64, "ancestors": ["e" * 64, "f" * 64], "samples_used": 640,
+                        "samples_held_out": 160, "samples_source": "data/samples.sqlite",
+                        "before": {"held_out_accuracy": 0.825, "mnist_test_accuracy": 0.9968},
+                        "after": {"held_out_accuracy": 0.98, "mnist_test_accuracy": 0.9962}}}
+    at = AppTest.from_function(_lineage, args=(card,), default_timeout=30).run()
+    assert not at.exception, at.exception
+    assert "from model `ffffffffffff` on 640 saved samples" in at.markdown[0].value
+    shown = {m.label: (m.value, m.delta) for m in at.metric}
+    assert shown == {"Held-out samples": ("98.00%", "+15.5 points"), "MNIST test": ("99.62%", "-0.06 points")}
+    assert "`eeeeeeeeeeee` → `ffffffffffff`" in at.caption[0].value
+
+
+def test_no_lineage_for_a_model_trained_from_scratch() -> None:
+    at = AppTest.from_function(_lineage, args=({"name": "mnist-robust"},), default_timeout=30).run()
+    assert not at.exception and not at.subheader and not at.metric

@@ -29,7 +29,10 @@ def save_enabled() -> bool:
 
 
 def shared_store() -> bool:
-    """The store is shared by several people when it is set with ``DIGITS_DB_URL``."""
+    """Several people use the store: it is set with ``DIGITS_DB_URL`` (``DIGITS_DB_SHARED=0`` or ``1`` overrides)."""
+    setting = os.environ.get("DIGITS_DB_SHARED", "").strip().lower()
+    if setting in {"0", "1", "false", "true", "no", "yes", "off", "on"}:
+        return setting in {"1", "true", "yes", "on"}
     return bool(os.environ.get("DIGITS_DB_URL"))
 
 
