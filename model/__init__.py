@@ -1,8 +1,9 @@
-"""The committed network and the code that loads it and classifies images.
+"""The committed network and the code that loads it and reads images.
 
 from model import load_classifier
-clf = load_classifier()          # the committed model/digits.keras
-result = clf.predict(image)      # H×W, H×W×3 or H×W×4 uint8
+clf = load_classifier()          # the committed model/digits.onnx, served by OpenCV (no TensorFlow)
+reading = clf.read(image)        # a whole number: reading.text, reading.digits; image H×W, H×W×3 or H×W×4 uint8
+result = clf.predict(image)      # a single digit
 """
 
 from model.classifier import (
@@ -12,6 +13,7 @@ from model.classifier import (
     DigitClassifier,
     ModelLoadError,
     Prediction,
+    Reading,
     load_classifier,
 )
 
@@ -22,5 +24,6 @@ __all__ = [
     "DigitClassifier",
     "ModelLoadError",
     "Prediction",
+    "Reading",
     "load_classifier",
 ]

@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from model.reader import read_regions
 from preprocessing import preprocess
 
 MODEL_DIR = Path(__file__).resolve().parent
@@ -50,6 +51,7 @@ class Prediction:
     processed: np.ndarray | None
     reason: str | None = None
     steps: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    box: tuple[int, int, int, int] | None = None  # (x, y, w, h) of the digit in the input image
 
     @property
     def ok(self) -> bool:
@@ -58,6 +60,28 @@ class Prediction:
     @property
     def low_confidence(self) -> bool:
         return self.confidence is not None and self.confidence < LOW_CONFIDENCE
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A whole number read from one image. ``text``: its digits left to right ("" when none);
+    ``digits``: one Prediction per digit, each with its box; ``confidence``: of the whole reading
+    (the product of the digits' confidences); ``reason``: why nothing was read."""
+
+    text: str
+    digits: list[Prediction]
+    confidence: float | None
+    reason: str | None = None
+    steps: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.digits)
+
+    @property
+    def low_confidence(self) -> bool:
+        """Any digit read without confidence makes the whole number a guess."""
+        return any(d.low_confidence for d in self.digits)
 
 
 Forward = Callable[[np.ndarray], np.ndarray]
@@ -121,10 +145,35 @@ class DigitClassifier:
             if i not in rows:
                 results.append(Prediction(None, None, None, None, p.reason, p.steps))
                 continue
-            row = rows[i]
-            digit = int(row.argmax())
-            results.append(Prediction(digit, float(row[digit]), [float(v) for v in row], p.digit, None, p.steps))
+            results.append(self._prediction(rows[i], p.digit, p.box, p.steps))
         return results
+
+    def _prediction(self, row: np.ndarray, processed: np.ndarray, box, steps=None) -> Prediction:
+        digit = int(row.argmax())
+        return Prediction(digit, float(row[digit]), [float(v) for v in row], processed, None, steps or {}, box)
+
+    def read(self, image: np.ndarray) -> Reading:
+        """Read the whole number in one image (H×W, H×W×3 RGB or H×W×4 RGBA, uint8): every digit, left to right.
+
+        A lone digit is read exactly as ``predict`` reads it.
+        """
+        found = read_regions(image, self.probabilities)
+        seg = found.segmentation
+        if not found.candidates:
+            return Reading("", [], None, seg.reason, found.steps)
+        if len(found.candidates) == 1 and len(seg.regions) == 1 and "lines removed" not in seg.steps:
+            single = self.predict(image)
+            if single.ok:
+                return Reading(str(single.digit), [single], single.confidence, None, single.steps)
+        digits = [
+            self._prediction(c.probabilities.astype(np.float64), c.digit, seg.input_box(c.region)) for c in found.candidates
+        ]
+        confidence = float(np.prod([d.confidence for d in digits]))
+        return Reading("".join(str(d.digit) for d in digits), digits, confidence, None, found.steps)
+
+    def read_batch(self, images: list[np.ndarray]) -> list[Reading]:
+        """``read`` for several images."""
+        return [self.read(image) for image in images]
 
 
 def load_classifier(path: str | os.PathLike | None = None) -> DigitClassifier:

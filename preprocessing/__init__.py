@@ -3,8 +3,9 @@
     from preprocessing import decode_image, preprocess
     result = preprocess(decode_image(data))   # result.digit: 28x28 uint8 or None (result.reason says why)
 
-Each step is usable on its own (a multi-digit reader can segment first and reuse ``to_mnist``):
-``extract_ink`` -> ``select_digit`` / ``find_digit_box`` -> ``to_mnist``.
+Each step is usable on its own: ``extract_ink`` -> ``select_digit`` / ``find_digit_box`` -> ``to_mnist``.
+For a written number, ``segment`` finds every digit's region left to right (``model.reader`` lets
+the network settle touching and broken digits) and ``normalize_digit`` prepares each.
 """
 
 from preprocessing.components import BLANK_REASON, NOISE_REASON, SPECKS_REASON, DigitSelection, find_digit_box, select_digit
@@ -13,6 +14,7 @@ from preprocessing.image import as_uint8_image
 from preprocessing.ink import INK_LEVEL, InkMap, analyse_ink, extract_ink
 from preprocessing.normalize import centre_by_mass, fit_box, normalize_digit, to_mnist
 from preprocessing.pipeline import Preprocessed, preprocess
+from preprocessing.segment import DigitRegion, Segmentation, segment
 from preprocessing.stroke import stroke_width, thin
 
 __all__ = [
@@ -22,10 +24,12 @@ __all__ = [
     "MAX_PIXELS",
     "NOISE_REASON",
     "SPECKS_REASON",
+    "DigitRegion",
     "DigitSelection",
     "ImageDecodeError",
     "InkMap",
     "Preprocessed",
+    "Segmentation",
     "analyse_ink",
     "as_uint8_image",
     "centre_by_mass",
@@ -36,6 +40,7 @@ __all__ = [
     "fit_box",
     "normalize_digit",
     "preprocess",
+    "segment",
     "select_digit",
     "stroke_width",
     "thin",

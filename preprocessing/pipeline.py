@@ -19,11 +19,13 @@ _EDGE_PIXELS = 2
 @dataclass(frozen=True)
 class Preprocessed:
     """``digit``: 28x28 uint8, white on black, MNIST-normalised, or None when there is no digit.
-    ``reason``: one line saying why there is no digit. ``steps``: ordered name -> uint8 image for display."""
+    ``reason``: one line saying why there is no digit. ``steps``: ordered name -> uint8 image for display.
+    ``box``: (x, y, w, h) of the digit's ink in the input image's pixels, or None."""
 
     digit: np.ndarray | None
     reason: str | None
     steps: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    box: tuple[int, int, int, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -35,7 +37,9 @@ def preprocess(image: np.ndarray) -> Preprocessed:
 
     Never raises for uint8 images of those shapes; other dtypes or shapes raise ValueError.
     """
-    img = shrink_for_analysis(as_uint8_image(image))
+    original = as_uint8_image(image)
+    img = shrink_for_analysis(original)
+    scale = original.shape[1] / img.shape[1]
     steps: dict[str, np.ndarray] = {"input": to_display_rgb(img)}
     ink = analyse_ink(img)
     steps["ink"] = ink.ink
@@ -59,4 +63,4 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     steps["stroke"] = result.work
     steps["20x20"] = result.box20
     steps["28x28"] = result.digit
-    return Preprocessed(result.digit, None, steps)
+    return Preprocessed(result.digit, None, steps, tuple(int(round(v * scale)) for v in selection.box))
