@@ -1,4 +1,4 @@
-"""Handwritten digit recognizer: draw a digit or upload photos and scans, and get the answer at once.
+"""Handwritten digit recognizer: draw a digit or a number, or upload photos and scans, and get the answer at once.
 
     streamlit run app.py
 
@@ -16,13 +16,14 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 import ui
-from model import DEFAULT_MODEL_PATH, LOW_CONFIDENCE, DigitClassifier, ModelLoadError, Prediction, load_classifier
+from model import DEFAULT_MODEL_PATH, LOW_CONFIDENCE, DigitClassifier, ModelLoadError, Prediction, Reading, load_classifier
 from model.classifier import TRAIN_COMMAND
 from preprocessing import ImageDecodeError, decode_image
 
 log = logging.getLogger(__name__)
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff"]
-CANVAS_SIZE = 280
+# Wide enough to write up to eight digits in a row; a lone digit still fills the height.
+CANVAS_WIDTH, CANVAS_HEIGHT = 680, 220
 
 
 def model_path() -> Path:
@@ -49,7 +50,7 @@ def classifier_or_error() -> tuple[DigitClassifier | None, str | None]:
 
 
 def show_prediction(prediction: Prediction, steps_key: str | None = None) -> None:
-    """One answer: what the network saw, the digit, all ten probabilities and the processing steps.
+    """One digit: what the network saw, the digit, all ten probabilities and the processing steps.
 
     With ``steps_key`` the steps are only drawn while their expander is open (opening it reruns):
     worth it on the canvas, where every stroke reruns and the steps are rarely looked at.
@@ -66,15 +67,45 @@ def show_prediction(prediction: Prediction, steps_key: str | None = None) -> Non
         if prediction.low_confidence:
             st.warning(ui.unsure_text(prediction.digit, prediction.confidence), icon=":material/help:")
         st.vega_lite_chart(*ui.probability_chart(prediction.probabilities, prediction.digit), width="stretch")
-    lazy = {"key": steps_key, "on_change": "rerun"} if steps_key else {}
-    with st.expander("How the image was processed", **lazy) as steps:
-        if steps.open is not False:  # None when not lazy
+    show_steps(prediction.steps, steps_key)
+
+
+def show_steps(steps: dict[str, np.ndarray], key: str | None) -> None:
+    """The processing steps in an expander (drawn only while open when ``key`` is given)."""
+    lazy = {"key": key, "on_change": "rerun"} if key else {}
+    with st.expander("How the image was processed", **lazy) as panel:
+        if panel.open is not False:  # None when not lazy
             st.image(
-                [ui.enlarge(step, ui.STEP_SIZE) for step in prediction.steps.values()],
-                caption=list(prediction.steps),
+                [ui.enlarge(step, ui.STEP_SIZE) for step in steps.values()],
+                caption=list(steps),
                 width=ui.STEP_SIZE,
                 output_format="PNG",
             )
+
+
+def show_reading(reading: Reading, steps_key: str | None = None) -> None:
+    """A whole number: the number large, then each digit's network input with its digit and confidence.
+
+    A lone digit is shown as before (network input, answer, the ten probabilities).
+    """
+    if len(reading.digits) <= 1:
+        lone = reading.digits[0] if reading.digits else Prediction(None, None, None, None, reading.reason, reading.steps)
+        show_prediction(lone, steps_key)
+        return
+    st.metric("Best guess" if reading.low_confidence else "Prediction", reading.text)
+    st.caption(f"{len(reading.digits)} digits, {ui.confidence_text(reading.confidence)} for the whole number")
+    with st.container(horizontal=True, gap="small"):
+        for digit in reading.digits:
+            st.image(ui.enlarge(digit.processed, ui.DIGIT_ROW_SIZE), caption=ui.digit_caption(digit), output_format="PNG")
+    if reading.low_confidence:
+        st.warning(ui.unsure_number_text(reading), icon=":material/help:")
+    lazy = {"key": f"{steps_key}-probabilities", "on_change": "rerun"} if steps_key else {}
+    with st.expander("Probabilities of each digit", **lazy) as panel:
+        if panel.open is not False:
+            for position, digit in enumerate(reading.digits, 1):
+                st.caption(f"Digit {position}: {digit.digit}")
+                st.vega_lite_chart(*ui.probability_chart(digit.probabilities, digit.digit), width="stretch", height=120)
+    show_steps(reading.steps, steps_key)
 
 
 def clear_canvas() -> None:
@@ -84,46 +115,44 @@ def clear_canvas() -> None:
 
 @st.fragment
 def draw_tab(classifier: DigitClassifier | None) -> None:
-    """Canvas on the left, answer on the right; a fragment, so a stroke reruns only this tab."""
+    """A wide canvas for a digit or a whole number, the answer under it; a fragment, so a stroke reruns only this tab."""
     st.session_state.setdefault("canvas_version", 0)
-    pad, result = st.columns([1, 1.15], gap="large")
-    with pad:
-        canvas = st_canvas(
-            stroke_width=st.session_state.get("pen_width", 18),
-            stroke_color="#FFFFFF",
-            background_color="#000000",  # white on black like MNIST, and the ink is in the RGB channels
-            width=CANVAS_SIZE,
-            height=CANVAS_SIZE,
-            drawing_mode="freedraw",
-            update_streamlit=True,
-            return_image_data=True,
-            key=f"canvas-{st.session_state.canvas_version}",
-        )
-        clear, width = st.columns([1, 2], vertical_alignment="bottom")
-        clear.button("Clear", icon=":material/delete:", on_click=clear_canvas, key="clear", width="stretch")
-        width.slider("Pen width", 8, 36, 18, key="pen_width")
-    with result:
-        strokes = (canvas.json_data or {}).get("objects") or []
-        image = canvas.image_data  # decodes the canvas PNG on every access: once is enough
-        if classifier is None:
-            st.info("Predictions appear here once a model is available (see above).")
-        elif image is None or not strokes:
-            st.info("Draw a digit in the box — the answer appears as soon as you lift the pen.", icon=":material/draw:")
-        else:
-            show_prediction(classifier.predict(image), steps_key="draw-steps")
+    canvas = st_canvas(
+        stroke_width=st.session_state.get("pen_width", 16),
+        stroke_color="#FFFFFF",
+        background_color="#000000",  # white on black like MNIST, and the ink is in the RGB channels
+        width=CANVAS_WIDTH,
+        height=CANVAS_HEIGHT,
+        drawing_mode="freedraw",
+        update_streamlit=True,
+        return_image_data=True,
+        key=f"canvas-{st.session_state.canvas_version}",
+    )
+    clear, width = st.columns([1, 2], vertical_alignment="bottom")
+    clear.button("Clear", icon=":material/delete:", on_click=clear_canvas, key="clear", width="stretch")
+    width.slider("Pen width", 6, 36, 16, key="pen_width")
+    strokes = (canvas.json_data or {}).get("objects") or []
+    image = canvas.image_data  # decodes the canvas PNG on every access: once is enough
+    if classifier is None:
+        st.info("Predictions appear here once a model is available (see above).")
+    elif image is None or not strokes:
+        st.info("Draw a digit or a whole number in the box — the answer appears as soon as you lift the pen.",
+                icon=":material/draw:")
+    else:
+        show_reading(classifier.read(image), steps_key="draw-steps")
 
 
 @st.fragment
 def upload_tab(classifier: DigitClassifier | None) -> None:
     """One result card per uploaded file; a bad file gets an error and the others still get answers."""
     files = st.file_uploader(
-        "Photos or scans of handwritten digits, one digit per image",
+        "Photos or scans of handwritten digits or numbers",
         type=IMAGE_TYPES,
         accept_multiple_files=True,
         key="uploads",
     )
     if not files:
-        st.caption("Dark ink on light paper or light on dark both work. Crop loosely around a single digit.")
+        st.caption("Dark ink on light paper or light on dark both work. One number per image, written in a row.")
         return
     if classifier is None:
         st.info("Predictions appear here once a model is available (see above).")
@@ -137,12 +166,15 @@ def upload_tab(classifier: DigitClassifier | None) -> None:
                 st.error(f"Cannot read this file: {exc}", icon=":material/broken_image:")
                 continue
             try:
-                prediction = classifier.predict(image)
+                reading = classifier.read(image)
             except Exception as exc:  # one odd file must not take the others down; the log keeps the traceback
-                log.exception("cannot classify %s", file.name)
+                log.exception("cannot read %s", file.name)
                 st.error(f"Cannot process this image: {exc}", icon=":material/broken_image:")
                 continue
-            show_prediction(prediction)
+            if reading.ok:
+                st.image(ui.with_boxes(image, [d.box for d in reading.digits]), caption="What was read where",
+                         width=min(ui.UPLOAD_WIDTH, image.shape[1]), output_format="PNG")
+            show_reading(reading)
 
 
 def model_tab(path: Path) -> None:
@@ -202,7 +234,7 @@ def model_tab(path: Path) -> None:
 def main() -> None:
     st.set_page_config(page_title="Digit recognizer", page_icon=":material/draw:")
     st.title("Handwritten digit recognizer")
-    st.caption("Draw a digit or upload a photo: a small neural network trained on MNIST reads it.")
+    st.caption("Draw a digit or a whole number, or upload a photo: a small neural network trained on MNIST reads it.")
 
     classifier, load_error = classifier_or_error()
     if load_error:

@@ -66,7 +66,7 @@ def uploader(at: AppTest):
 
 
 def test_blank_canvas_shows_a_hint_and_no_prediction(app: AppTest) -> None:
-    assert any("Draw a digit in the box" in i.value for i in app.info)
+    assert any("Draw a digit or a whole number in the box" in i.value for i in app.info)
     assert metric_values(app) == []
     assert [t.label for t in app.tabs] == ["Draw", "Upload", "Model"]
 
@@ -78,7 +78,7 @@ def test_drawn_digit_is_recognised(app: AppTest, digit: int) -> None:
     assert not app.exception, app.exception
     assert metric_values(app) == [str(digit)]
     assert any(c.value.startswith("confidence ") for c in app.caption)
-    assert not any("Draw a digit in the box" in i.value for i in app.info)
+    assert not any("Draw a digit or a whole number in the box" in i.value for i in app.info)
 
 
 def test_canvas_without_strokes_is_blank(app: AppTest) -> None:
@@ -88,7 +88,7 @@ def test_canvas_without_strokes_is_blank(app: AppTest) -> None:
     app.session_state[CANVAS_KEY] = value
     app.run()
     assert metric_values(app) == []
-    assert any("Draw a digit in the box" in i.value for i in app.info)
+    assert any("Draw a digit or a whole number in the box" in i.value for i in app.info)
 
 
 def test_clear_gives_an_empty_canvas(app: AppTest) -> None:
@@ -98,7 +98,7 @@ def test_clear_gives_an_empty_canvas(app: AppTest) -> None:
     app.button(key="clear").click().run()
     assert app.session_state["canvas_version"] == 1
     assert metric_values(app) == []
-    assert any("Draw a digit in the box" in i.value for i in app.info)
+    assert any("Draw a digit or a whole number in the box" in i.value for i in app.info)
 
 
 # --- Upload ---------------------------------------------------------------------------------------
@@ -139,14 +139,14 @@ def test_several_files_one_bad(app: AppTest) -> None:
 def test_a_file_that_breaks_the_pipeline_does_not_stop_the_others(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
     from model import DigitClassifier
 
-    real_predict = DigitClassifier.predict
+    real_read = DigitClassifier.read
 
-    def predict(self, image: np.ndarray):
+    def read(self, image: np.ndarray):
         if image.shape[0] < 100:
             raise RuntimeError("simulated pipeline failure")
-        return real_predict(self, image)
+        return real_read(self, image)
 
-    monkeypatch.setattr(DigitClassifier, "predict", predict)
+    monkeypatch.setattr(DigitClassifier, "read", read)
     uploader(app).set_value([("small.png", png_bytes(draw_digit("1", size=56)), "image/png"),
                              ("seven.png", digit_png(7), "image/png")])
     app.run()

@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pandas as pd
 
-from model.classifier import format_confidence
+from model.classifier import Prediction, Reading, format_confidence
+from preprocessing.image import to_display_rgb
 
 # Digit images are shown this many screen pixels wide: 28 x 4, so every pixel is a crisp 4x4 block.
 DISPLAY_SIZE = 112
 STEP_SIZE = 84  # the pipeline's steps, smaller so several fit on a row
+DIGIT_ROW_SIZE = 56  # each digit of a number: eight of them fit on a row
+UPLOAD_WIDTH = 480  # uploads are shown at most this wide, with the digits' boxes drawn on
+BOX_COLOUR = (37, 99, 235)  # the theme's primary blue
 MARKDOWN_SPECIAL = set("\\`*_{}[]<>()#+-.!|~$:")
 
 
@@ -24,6 +29,34 @@ def enlarge(image: np.ndarray, size: int = DISPLAY_SIZE) -> np.ndarray:
     """
     factor = max(1, size // max(image.shape[:2]))
     return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def with_boxes(image: np.ndarray, boxes: list[tuple[int, int, int, int] | None], longest: int = 960) -> np.ndarray:
+    """An RGB copy of ``image``, at most ``longest`` px, with a rectangle around each box (input pixels)."""
+    shown = to_display_rgb(image)
+    scale = min(1.0, longest / max(shown.shape[:2]))
+    if scale < 1.0:
+        shown = cv2.resize(shown, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    shown = cv2.cvtColor(shown, cv2.COLOR_GRAY2RGB) if shown.ndim == 2 else shown.copy()
+    thickness = max(2, round(max(shown.shape[:2]) / 200))
+    for box in boxes:
+        if box is not None:
+            x, y, w, h = (round(v * scale) for v in box)
+            cv2.rectangle(shown, (x - thickness, y - thickness), (x + w + thickness, y + h + thickness), BOX_COLOUR, thickness)
+    return shown
+
+
+def digit_caption(prediction: Prediction) -> str:
+    """'7 · 99%' under a digit of a number; an unsure digit is marked."""
+    mark = " ⚠" if prediction.low_confidence else ""
+    return f"{prediction.digit} · {format_confidence(prediction.confidence)}{mark}"
+
+
+def unsure_number_text(reading: Reading) -> str:
+    """The warning shown when any digit of a number is below the confidence threshold."""
+    unsure = [str(i) for i, d in enumerate(reading.digits, 1) if d.low_confidence]
+    which = "digit " + unsure[0] if len(unsure) == 1 else "digits " + ", ".join(unsure)
+    return f"Not sure about {which} (marked ⚠), so the whole number is a guess. Try writing it larger and clearer."
 
 
 def plain(text: str) -> str:
