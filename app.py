@@ -19,6 +19,9 @@ import ui
 from model import DEFAULT_MODEL_PATH, LOW_CONFIDENCE, DigitClassifier, ModelLoadError, Prediction, Reading, load_classifier
 from model.classifier import TRAIN_COMMAND
 from preprocessing import ImageDecodeError, decode_image
+from ui.feedback import feedback_controls, save_enabled
+from ui.lineage import lineage_section
+from ui.your_data import your_data_tab
 
 log = logging.getLogger(__name__)
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "webp", "gif", "tif", "tiff"]
@@ -139,7 +142,9 @@ def draw_tab(classifier: DigitClassifier | None) -> None:
         st.info("Draw a digit or a whole number in the box — the answer appears as soon as you lift the pen.",
                 icon=":material/draw:")
     else:
-        show_reading(classifier.read(image), steps_key="draw-steps")
+        reading = classifier.read(image)
+        show_reading(reading, steps_key="draw-steps")
+        feedback_controls(reading, image, source="draw", key="draw", model_path=classifier.path)
 
 
 @st.fragment
@@ -175,6 +180,7 @@ def upload_tab(classifier: DigitClassifier | None) -> None:
                 st.image(ui.with_boxes(image, [d.box for d in reading.digits]), caption="What was read where",
                          width=min(ui.UPLOAD_WIDTH, image.shape[1]), output_format="PNG")
             show_reading(reading)
+            feedback_controls(reading, image, source="upload", key=f"upload-{file.file_id}", model_path=classifier.path)
 
 
 def model_tab(path: Path) -> None:
@@ -206,6 +212,7 @@ def model_tab(path: Path) -> None:
         help="The weights of the best epoch (lowest validation loss) are kept",
     )
     st.caption(f"Answers below {LOW_CONFIDENCE:.0%} confidence are shown as a guess with a warning.")
+    lineage_section(card)
 
     reports = path.parent / "reports"
     if test.get("per_class"):
@@ -240,12 +247,16 @@ def main() -> None:
     if load_error:
         st.error(load_error, icon=":material/error:")
 
-    draw, upload, about = st.tabs(["Draw", "Upload", "Model"])
-    with draw:
+    saving = save_enabled()
+    tabs = st.tabs(["Draw", "Upload", *(["Your data"] if saving else []), "Model"])
+    with tabs[0]:
         draw_tab(classifier)
-    with upload:
+    with tabs[1]:
         upload_tab(classifier)
-    with about:
+    if saving:
+        with tabs[2]:
+            your_data_tab()
+    with tabs[-1]:
         model_tab(model_path())
 
 

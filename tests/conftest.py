@@ -39,3 +39,11 @@ def classifier():
 
     require(DEFAULT_MODEL_PATH.is_file(), f"no trained model at {DEFAULT_MODEL_PATH}")
     return load_classifier()
+
+
+@pytest.fixture(autouse=True)
+def _sample_store_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process tests never touch the developer's own sample store (data/samples.sqlite): it moves to a temp dir."""
+    import store.samples
+
+    monkeypatch.setattr(store.samples, "DEFAULT_DB_PATH", tmp_path_factory.getbasetemp() / "samples.sqlite")

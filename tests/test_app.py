@@ -68,7 +68,7 @@ def uploader(at: AppTest):
 def test_blank_canvas_shows_a_hint_and_no_prediction(app: AppTest) -> None:
     assert any("Draw a digit or a whole number in the box" in i.value for i in app.info)
     assert metric_values(app) == []
-    assert [t.label for t in app.tabs] == ["Draw", "Upload", "Model"]
+    assert [t.label for t in app.tabs] == ["Draw", "Upload", "Your data", "Model"]
 
 
 @pytest.mark.parametrize("digit", [7, 1, 0])
