@@ -98,10 +98,12 @@ def test_correct_a_drawn_digit_and_see_it_in_your_data(page, db: Path) -> None:
     page.get_by_text("Saved as 1, corrected.").wait_for(timeout=ANSWER_MS)
     # Saving reran the page: the drawing and its answer are still there.
     assert page.locator('[data-testid="stMetricValue"]:visible').all_inner_texts() == ["7"]
+    page.screenshot(path=ARTIFACTS / "feedback-draw.png")
 
     page.get_by_role("tab", name="Your data").click()
     page.get_by_text("Newest samples").wait_for(timeout=ANSWER_MS)
     assert metric(page, "Samples") == "1" and metric(page, "Corrections") == "1"
+    page.screenshot(path=ARTIFACTS / "feedback-your-data.png")
 
     with page.expect_download(timeout=ANSWER_MS) as download:
         page.get_by_role("button", name="Download all as a zip").click()
