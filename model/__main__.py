@@ -4,4 +4,5 @@ import sys
 
 from model.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # worker processes of a batch import this module without running it
+    sys.exit(main())
