@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from preprocessing.ink import INK_LEVEL
+from preprocessing.stroke import stroke_width
 
 BLANK_REASON = "The image is blank: draw or upload a digit."
 SPECKS_REASON = "No digit found: only a few small specks. Draw or upload a bigger digit."
@@ -36,8 +37,139 @@ def find_digit_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     return select_digit(ink).box
 
 
+def remove_lines(ink: np.ndarray) -> np.ndarray:
+    """``ink`` with straight lines that are not part of the digit erased: box and frame sides, a
+    scanner's dark edge, ruled lines, an underline.
+
+    A line is a straight horizontal or vertical band (a few degrees of skew allowed) at least a
+    quarter of the image long that reaches well past the other ink at both ends: a box side or
+    scanner edge runs (almost) the whole image near one edge, even where the digit crosses it;
+    a shorter horizontal line must also lie under the other ink, like an underline. A digit's
+    own bar (a 7's top, a 2's base, a 4's crossbar) ends where the digit does, so it stays. Only
+    the line's band is erased, so a digit crossing it keeps its strokes on either side. Returns
+    ``ink`` itself when there is no such line.
+    """
+    mask = cv2.threshold(ink, INK_LEVEL - 1, 1, cv2.THRESH_BINARY)[1]
+    if min(mask.shape) < 16:
+        return ink
+    # Runs longer than a few stroke widths: a bold stroke holds short runs in every direction.
+    run = max(5, int(np.ceil(2.5 * stroke_width(mask))))
+    bands = {False: _straight_lines(mask, run), True: _straight_lines(mask.T, run)}
+    # Lines running (almost) the whole image: the sides of a box are not the digit either.
+    sides = np.zeros_like(mask)
+    for transposed, lines in bands.items():
+        for line in lines:
+            if line.length >= 0.85 * (mask.shape[0] if transposed else mask.shape[1]):
+                sides |= line.zone.T if transposed else line.zone
+    erase = None
+    for transposed, lines in bands.items():
+        m, others = (mask.T, sides.T) if transposed else (mask, sides)
+        h, w = m.shape
+        for line in lines:
+            rest = m.copy()
+            rest[(line.zone > 0) | (others > 0)] = 0
+            box = _substantial_box(rest)
+            # What is left must be a digit, not a crumb of one (a 1's stem overhangs its own flag).
+            if box is None or cv2.countNonZero(rest) < 0.3 * cv2.countNonZero(line.zone & m):
+                continue
+            rx0, ry0, rx1, ry1 = box
+            side = line.length >= 0.85 * w and (line.y <= 0.2 * h or line.y >= 0.8 * h)
+            # A box side only has to run on past the digit; a shorter line must overhang it clearly.
+            margin = max(2.0, 1.5 * line.thickness) if side else max(2.0, (rx1 - rx0) / 6.0, 1.5 * line.thickness)
+            # Where other ink touches the line, the line must go on past it: a 7's stem hangs from
+            # the end of its bar, a digit crossing a box side leaves line on both sides.
+            touching = cv2.bitwise_and(rest, cv2.dilate(line.zone, np.ones((3, 3), np.uint8)))
+            cols = np.flatnonzero(touching.any(axis=0))
+            lo, hi = (min(rx0, cols[0]), max(rx1, cols[-1] + 1)) if cols.size else (rx0, rx1)
+            if not (line.x0 <= lo - margin and line.x1 >= hi + margin):
+                continue
+            # A shorter line counts only under the digit (an underline, a ruled line): above it, a
+            # long bar is a 7's, however far it overshoots.
+            underline = not transposed and line.y >= ry1 - 0.15 * (ry1 - ry0)
+            if side or underline:
+                zone = line.zone.T if transposed else line.zone
+                erase = zone if erase is None else cv2.bitwise_or(erase, zone)
+    if erase is None:
+        return ink
+    return cv2.bitwise_and(ink, ink, mask=cv2.bitwise_not(erase * 255))
+
+
+@dataclass(frozen=True, eq=False)
+class _Line:
+    """A straight, nearly horizontal band: its extent, mean row, thickness and pixels (0/1 mask)."""
+
+    x0: int
+    x1: int
+    y: float
+    thickness: float
+    zone: np.ndarray
+
+    @property
+    def length(self) -> int:
+        return self.x1 - self.x0
+
+
+def _straight_lines(m: np.ndarray, min_run: int) -> list[_Line]:
+    """Nearly horizontal straight bands in a 0/1 mask, at least a quarter of its width long.
+
+    A horizontal opening keeps runs at least ``min_run`` (and a twelfth of the width) long: a
+    line skewed a few degrees is still made of such runs, a digit's strokes mostly are not. Each
+    long piece of that is measured column by column: its thickness is that of its thinnest
+    quarter of columns (a digit stroke merging with it only adds), and its centre line is
+    fitted straight through the columns of that thickness; the band is that fit, widened a little.
+    """
+    h, w = m.shape
+    run = max(min_run, w // 12)
+    opened = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    found = []
+    for i in np.flatnonzero(stats[1:, cv2.CC_STAT_WIDTH] >= max(0.25 * w, 3 * run)) + 1:
+        x, y, bw, bh, _ = stats[i]
+        piece = labels[y : y + bh, x : x + bw] == i
+        counts = piece.sum(axis=0)
+        # The line alone is the thinnest part of the piece (strokes merging with it only add).
+        thickness = float(np.percentile(counts[counts > 0], 25))
+        pure = np.flatnonzero((counts > 0) & (counts <= 1.5 * thickness + 1))
+        if pure.size < 0.3 * bw or thickness > 0.15 * bw:
+            continue
+        rows = np.arange(bh, dtype=np.float64)[:, None]
+        centres = (piece * rows).sum(axis=0)[pure] / counts[pure]
+        slope, offset = np.polyfit(pure.astype(np.float64), centres, 1)
+        if abs(slope) > 0.1 or np.median(np.abs(centres - (slope * pure + offset))) > 1.5:
+            continue
+        zone = np.zeros_like(m)
+        # The band runs a little past the opened piece: the line's rounded or faded ends.
+        reach = int(np.ceil(thickness)) + 2
+        xs = np.arange(max(0, x - reach), min(w, x + bw + reach))
+        centre = (slope * (xs - x) + offset + y).astype(np.float32)
+        half = thickness / 2.0 + 1.0
+        for x_i, c in zip(xs, centre):
+            zone[max(0, int(np.floor(c - half))) : int(np.ceil(c + half)) + 1, x_i] = 1
+        found.append(_Line(int(x), int(x + bw), float(centre.mean()), thickness, zone))
+    return found
+
+
+def _substantial_box(rest: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) around the pieces of ``rest`` that are not specks, or None."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    if n <= 1:
+        return None
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    big = np.flatnonzero(areas >= max(4, 0.05 * areas.max())) + 1
+    if big.size == 0:
+        return None
+    x0, y0 = stats[big, 0].min(), stats[big, 1].min()
+    x1, y1 = (stats[big, 0] + stats[big, 2]).max(), (stats[big, 1] + stats[big, 3]).max()
+    return int(x0), int(y0), int(x1), int(y1)
+
+
 def select_digit(ink: np.ndarray) -> DigitSelection:
-    """Choose the connected components of ``ink`` (uint8 ink map) that form the digit."""
+    """Choose the connected components of ``ink`` (uint8 ink map) that form the digit.
+
+    Straight lines around the digit (box sides, scanner edges, underlines) are removed first
+    (:func:`remove_lines`); the returned mask never includes them.
+    """
+    ink = remove_lines(ink)
     # Hysteresis: pieces are traced on a lower level, so a thin anti-aliased line does not fall
     # apart into dots, but a piece counts only if part of it reaches the ink level.
     full_h, full_w = ink.shape

