@@ -8,6 +8,7 @@ a temp file instead.
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -277,3 +278,23 @@ def test_lineage_of_a_finetuned_model() -> None:
 def test_no_lineage_for_a_model_trained_from_scratch() -> None:
     at = AppTest.from_function(_lineage, args=({"name": "mnist-robust"},), default_timeout=30).run()
     assert not at.exception and not at.subheader and not at.metric
+
+
+def test_the_app_shows_the_lineage_of_the_model_it_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``training.finetune --out DIR`` leaves in DIR is what the app serves and describes."""
+    import shutil
+
+    require((ROOT / "model" / "digits.onnx").is_file(), "no trained model at model/digits.onnx")
+    shutil.copy(ROOT / "model" / "digits.onnx", tmp_path / "digits.onnx")
+    card = {"name": "mnist-robust-finetuned", "architecture": "robust", "test": {"accuracy": 0.9961},
+            "lineage": {"parent_sha256": "a" * 64, "ancestors": ["a" * 64], "samples_used": 640, "samples_held_out": 160,
+                        "samples_source": "data/samples.sqlite",
+                        "before": {"held_out_accuracy": 0.9, "mnist_test_accuracy": 0.9968},
+                        "after": {"held_out_accuracy": 0.97, "mnist_test_accuracy": 0.9961}}}
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    monkeypatch.setenv("DIGITS_MODEL", str(tmp_path / "digits.onnx"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert not at.error  # the model loaded
+    assert "Fine-tuned on saved samples" in [h.value for h in at.subheader]
+    assert {m.label: m.value for m in at.metric}["Held-out samples"] == "97.00%"
