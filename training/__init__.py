@@ -4,9 +4,13 @@ Needs the training stack (``pip install -r requirements-train.txt``); the app an
 """
 
 import importlib.util
+import os
 import sys
 
-_MISSING = [name for name in ("tensorflow", "keras", "sklearn", "matplotlib") if importlib.util.find_spec(name) is None]
+# TensorFlow is the default Keras backend; a GPU machine may train with KERAS_BACKEND=jax or torch instead.
+_BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+_NEEDED = ("keras", "sklearn", "matplotlib") + (("tensorflow",) if _BACKEND == "tensorflow" else (_BACKEND,))
+_MISSING = [name for name in _NEEDED if importlib.util.find_spec(name) is None]
 if _MISSING:
     _HINT = (
         f"The training commands need the training stack ({', '.join(_MISSING)} not installed): "

@@ -15,14 +15,46 @@ from training import reports
 from training.data import add_data_dir_argument, load_for_command
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "model" / "digits.keras"
+# Fixed, so every model is scored on the very same synthetic digits.
+STYLE_SEED = 2026
+# Styles for any digit are made from this many digits; a class's styles from all its digits.
+STYLE_LIMIT = 2000
+
+
+def probabilities(model, images: np.ndarray) -> np.ndarray:
+    """Softmax outputs for uint8 (N, 28, 28) images."""
+    x = (images.astype("float32") / 255.0)[..., None]
+    return np.asarray(model.predict(x, batch_size=500, verbose=0))
+
+
+def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(probabilities(model, images).argmax(axis=1) == labels))
+
+
+def style_sets(images: np.ndarray, labels: np.ndarray, limit: int = STYLE_LIMIT) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each synthetic writing style made from ``images`` (every suitable digit, at most ``limit``)."""
+    from training.styles import STYLES, style_set
+
+    rng = np.random.default_rng(STYLE_SEED)
+    return {name: style_set(images, labels, name, rng, limit=limit) for name in STYLES}
+
+
+def evaluate_styles(model, images: np.ndarray, labels: np.ndarray, limit: int = STYLE_LIMIT) -> dict[str, dict]:
+    """Accuracy on each synthetic writing style made from ``images`` (use MNIST *test* digits to report).
+
+    Returns {style: {"accuracy", "images"}}.
+    """
+    results = {}
+    for name, (x, y) in style_sets(images, labels, limit).items():
+        results[name] = {"accuracy": round(accuracy(model, x, y), 4) if len(x) else None, "images": int(len(x))}
+    return results
 
 
 def evaluate_model(model, x_test: np.ndarray, y_test: np.ndarray, out_dir: Path) -> dict:
     """Score ``model`` on uint8 test images; write report, confusion matrix and mistakes gallery."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    x = (x_test.astype("float32") / 255.0)[..., None]
-    probs = np.asarray(model.predict(x, batch_size=500, verbose=0))
+    probs = probabilities(model, x_test)
     pred = probs.argmax(axis=1)
     true_p = np.clip(probs[np.arange(len(y_test)), y_test], 1e-12, 1.0)
     metrics = {"loss": round(float(-np.mean(np.log(true_p))), 4)} | reports.class_metrics(y_test, pred)
@@ -37,6 +69,17 @@ def evaluate_model(model, x_test: np.ndarray, y_test: np.ndarray, out_dir: Path)
         )
     metrics["errors"] = int(len(wrong))
     return metrics
+
+
+def styles_table(styles: dict[str, dict]) -> str:
+    """Markdown table of ``evaluate_styles``'s result."""
+    from training.styles import STYLES
+
+    lines = ["| style | digits | accuracy |", "|---|---:|---:|"]
+    for name, r in styles.items():
+        acc = "–" if r["accuracy"] is None else f"{r['accuracy']:.2%}"
+        lines.append(f"| {name} ({STYLES[name].description}) | {r['images']:,} | {acc} |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,11 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     model = keras.saving.load_model(args.model, compile=False)
     out = Path(args.out) if args.out else Path(args.model).parent / "reports"
     metrics = evaluate_model(model, data.x_test, data.y_test, out)
+    styles = evaluate_styles(model, data.x_test, data.y_test)
+    (out / "styles.md").write_text(styles_table(styles))
     print((out / "classification_report.txt").read_text())
+    print(styles_table(styles))
     print(
         f"test accuracy {metrics['accuracy']:.4f} ({metrics['errors']} errors of {len(data.y_test)}), loss {metrics['loss']:.4f}"
     )
-    print(f"wrote {out}/classification_report.txt, confusion_matrix.png, worst_mistakes.png")
+    print(f"wrote {out}/classification_report.txt, styles.md, confusion_matrix.png, worst_mistakes.png")
     return 0
 
 

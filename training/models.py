@@ -11,7 +11,7 @@ INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 
 
-def build_mlp() -> keras.Model:
+def build_mlp(name: str = "mlp") -> keras.Model:
     """The seed notebooks' MLP: two Dense 128 layers with dropout."""
     return keras.Sequential(
         [
@@ -23,11 +23,11 @@ def build_mlp() -> keras.Model:
             layers.Dropout(0.2),
             layers.Dense(NUM_CLASSES, activation="softmax"),
         ],
-        name="mlp",
+        name=name,
     )
 
 
-def build_cnn() -> keras.Model:
+def build_cnn(name: str = "cnn") -> keras.Model:
     """The seed notebooks' small CNN (as in the Keras ``mnist_convnet`` example)."""
     return keras.Sequential(
         [
@@ -40,7 +40,7 @@ def build_cnn() -> keras.Model:
             layers.Dropout(0.5),
             layers.Dense(NUM_CLASSES, activation="softmax"),
         ],
-        name="cnn",
+        name=name,
     )
 
 
@@ -51,7 +51,7 @@ def _conv_bn(x, filters: int, kernel: int, strides: int = 1, padding: str = "sam
     return layers.Activation("relu")(x)
 
 
-def build_robust() -> keras.Model:
+def build_robust(name: str = "robust") -> keras.Model:
     """Production CNN: three conv blocks with batch norm and dropout, strided convs instead of pooling.
 
     Trained with the augmentation in ``training.augment``; the exported model has no
@@ -70,10 +70,17 @@ def build_robust() -> keras.Model:
     x = layers.Flatten()(x)
     x = layers.Dropout(0.3)(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax")(x)
-    return keras.Model(inputs, outputs, name="robust")
+    return keras.Model(inputs, outputs, name=name)
 
 
-ARCHITECTURES: dict[str, Callable[[], keras.Model]] = {
+def build_ensemble(members: list[keras.Model], name: str = "ensemble") -> keras.Model:
+    """One model that averages the members' probabilities: one file to serve, one forward pass per image."""
+    inputs = keras.Input(INPUT_SHAPE)
+    outputs = layers.Average(name="mean_probabilities")([m(inputs) for m in members])
+    return keras.Model(inputs, outputs, name=name)
+
+
+ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
     "mlp": build_mlp,
     "cnn": build_cnn,
     "robust": build_robust,

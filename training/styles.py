@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from preprocessing.normalize import centre_by_mass, fit_box
-from preprocessing.stroke import draw_at_width, stroke_width, thin
+from preprocessing.stroke import draw_at_width, stroke_width
 
 MNIST_SIZE = 28
 BOX_SIZE = 20
@@ -86,6 +86,21 @@ def _stroke(shape: tuple[int, int], points: np.ndarray, width: float) -> np.ndar
     skeleton = np.zeros(shape, np.uint8)
     cv2.polylines(skeleton, [np.round(points).astype(np.int32).reshape(-1, 1, 2)], False, 1, 1, cv2.LINE_8)
     return cv2.GaussianBlur(draw_at_width(skeleton, width), (0, 0), _EDGE_SIGMA * 0.5)
+
+
+def _skeleton(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen skeleton (uint8 0/1): OpenCV's ximgproc where installed (our requirements), else scikit-image's.
+
+    The fallback serves training machines with a plain OpenCV build (no contrib modules);
+    both implement the same algorithm.
+    """
+    if hasattr(cv2, "ximgproc"):
+        from preprocessing.stroke import thin
+
+        return thin(mask)
+    from skimage.morphology import skeletonize
+
+    return skeletonize(mask > 0, method="zhang").astype(np.uint8)
 
 
 def _largest_hole(mask: np.ndarray, min_area: float) -> np.ndarray | None:
@@ -242,7 +257,7 @@ def thin_broken(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     mask = _mask(cov)
     x, y, w, h = _box(mask)
     pen = _pen(mask)
-    skeleton = thin(mask)
+    skeleton = _skeleton(mask)
     out = cv2.GaussianBlur(draw_at_width(skeleton, pen * rng.uniform(0.3, 0.6)), (0, 0), _EDGE_SIGMA * 0.5)
     points = np.column_stack(np.nonzero(skeleton)[::-1]).astype(float)
     if len(points) < 4:
