@@ -2,10 +2,15 @@
 
     python benchmarks/latency.py [--runs 200]
 
-Cases: a 280x280 RGBA canvas drawing (what the Draw tab sends) and a 12-megapixel JPEG photo
-(what a phone uploads). For each: decode, preprocess, classify and total per image with the
-served model (ONNX on OpenCV DNN), classify with the Keras model through a traced function,
-and the naive baseline (Keras ``model.predict`` on one image), all in the same run.
+Single digits: a 280x280 RGBA canvas drawing and a 12-megapixel JPEG photo (what a phone
+uploads). For each: decode, preprocess, classify and total per image with the served model
+(ONNX on OpenCV DNN), classify with the Keras model through a traced function, and the naive
+baseline (Keras ``model.predict`` on one image), all in the same run.
+
+Whole numbers: a 6-digit number on the app's 680x220 canvas and in a 12-megapixel photo, read
+with ``clf.read`` (segmentation, every digit normalised and classified in one batch, the cut
+and merge checks), beside ``clf.read`` of a lone digit on the same canvas and the naive
+baseline of one ``model.predict`` call per digit.
 """
 
 from __future__ import annotations
@@ -45,6 +50,56 @@ def photo_jpeg() -> bytes:
     img = light[..., None] * (1 - coverage) + np.float32([40, 40, 60]) * coverage
     img += np.random.default_rng(0).normal(0, 6, img.shape).astype(np.float32)
     return cv2.imencode(".jpg", np.clip(img, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+
+
+NUMBER = "204719"
+
+
+def number_canvas() -> np.ndarray:
+    """The app's canvas (680x220 RGBA, white pen on black, opaque) with a 6-digit number written on it."""
+    grey = np.zeros((220, 680), np.uint8)
+    for k, ch in enumerate(NUMBER):
+        cv2.putText(grey, ch, (40 + k * 100, 175), cv2.FONT_HERSHEY_SIMPLEX, 5, 255, 16, cv2.LINE_AA)
+    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+
+
+def digit_canvas() -> np.ndarray:
+    """A lone digit on the same canvas."""
+    grey = np.zeros((220, 680), np.uint8)
+    cv2.putText(grey, "7", (290, 175), cv2.FONT_HERSHEY_SIMPLEX, 5, 255, 16, cv2.LINE_AA)
+    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+
+
+def number_photo_jpeg() -> bytes:
+    """A 4000x3000 photo of a 6-digit number on unevenly lit paper, JPEG-encoded."""
+    h, w = 3000, 4000
+    light = np.linspace(150, 235, w, dtype=np.float32)[None, :] * np.linspace(0.85, 1.0, h, dtype=np.float32)[:, None]
+    ink = np.zeros((h, w), np.uint8)
+    for k, ch in enumerate(NUMBER):
+        cv2.putText(ink, ch, (500 + k * 500, 1900), cv2.FONT_HERSHEY_SIMPLEX, 16, 255, 45, cv2.LINE_AA)
+    coverage = ink.astype(np.float32)[..., None] / 255.0
+    img = light[..., None] * (1 - coverage) + np.float32([40, 40, 60]) * coverage
+    img += np.random.default_rng(0).normal(0, 6, img.shape).astype(np.float32)
+    return cv2.imencode(".jpg", np.clip(img, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+
+
+def measure_number(clf, keras_model, make_image, runs: int, decodes: bool) -> dict[str, float | str]:
+    """Median decode, read and naive per-digit baseline times for an image of a number."""
+    image = make_image()
+    reading = clf.read(image)
+    digits = np.stack([d.processed for d in reading.digits])[..., None].astype(np.float32) / 255.0
+
+    def naive() -> None:
+        for x in digits:
+            keras_model.predict(x[None], verbose=0)
+
+    return {
+        "decode": median_ms(make_image, runs) if decodes else 0.0,
+        "read": median_ms(lambda: clf.read(image), runs),
+        "total": median_ms(lambda: clf.read(make_image()), runs),
+        "naive": median_ms(naive, max(5, runs // 10)),
+        "answer": reading.text,
+    }
 
 
 def median_ms(fn, runs: int) -> float:
@@ -87,7 +142,7 @@ def main() -> None:
     keras_load = median_ms(lambda: keras.saving.load_model(KERAS_MODEL_PATH, compile=False), 5)
     clf, keras_clf = load_classifier(), load_classifier(KERAS_MODEL_PATH)
     keras_model = keras.saving.load_model(KERAS_MODEL_PATH, compile=False)
-    canvas, photo = canvas_drawing(), photo_jpeg()
+    canvas, photo, number_photo = canvas_drawing(), photo_jpeg(), number_photo_jpeg()
     photo_runs = max(5, args.runs // 5)
     rows = {
         "canvas 280x280 RGBA": measure(clf, keras_clf, keras_model, lambda: canvas, args.runs, decodes=False),
@@ -99,6 +154,21 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in rows.items():
         cells = " | ".join(f"{r[k]:.2f}" for k in ("decode", "preprocess", "classify", "total", "keras", "naive"))
+        print(f"| {name} | {cells} | {r['answer']} |")
+
+    numbers = {
+        "lone digit, canvas 680x220": measure_number(clf, keras_model, digit_canvas, args.runs, decodes=False),
+        "6-digit number, canvas 680x220": measure_number(clf, keras_model, number_canvas, args.runs, decodes=False),
+        "6-digit number, photo 4000x3000 JPEG": measure_number(
+            clf, keras_model, lambda: decode_image(number_photo), photo_runs, decodes=True
+        ),
+    }
+    print()
+    print(f"reading whole numbers (clf.read), medians over {args.runs} runs (photo: {photo_runs}), ms")
+    print("| input | decode | read | total | naive: model.predict per digit | answer |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in numbers.items():
+        cells = " | ".join(f"{r[k]:.2f}" for k in ("decode", "read", "total", "naive"))
         print(f"| {name} | {cells} | {r['answer']} |")
 
 

@@ -17,23 +17,32 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from preprocessing import normalize_digit, preprocess
-from preprocessing.segment import DigitRegion, Segmentation, cut_columns, merge, segment
+from preprocessing.segment import DigitRegion, Segmentation, crossings, cut_paths, merge, segment
 
 # Below this confidence a region is looked at again (a cut or a merge may read better).
 RECHECK_CONFIDENCE = 0.9
-# Regions wider than this (width / height) are looked at again too: 95% of MNIST digits are
-# narrower. So are regions this many times wider than the number's typical digit.
-RECHECK_ASPECT = 1.1
-RECHECK_WIDTH = 1.45
+# Regions wider than MNIST writes the digit they are read as, by this many standard deviations
+# (LOG_ASPECT), are looked at again too; so are regions this many times wider than the number's
+# typical digit.
+RECHECK_Z = 1.5
+RECHECK_WIDTH = 1.6
 # Candidate digits wider than this many digit heights are not considered.
 MAX_WIDTH = 1.6
 # Neighbours further apart than this many digit heights are never one digit.
 MAX_MERGE_GAP = 0.2
 # Score per digit read (log-probability units): the price of an extra cut.
-DIGIT_COST = 0.7
-# Weight of the shape prior, and the price of each stroke a cut crosses beyond the first.
+DIGIT_COST = 0.2
+# Weight of the shape prior, which is one-sided: a box wider than MNIST writes the digit (beyond
+# SHAPE_SLACK standard deviations) is evidence of two digits read as one; a narrow one is only
+# suspect when it is a sliver (beyond SLIVER standard deviations): people write narrow digits.
+# CUT_COST: the price of each stroke a cut crosses beyond the first.
 SHAPE_WEIGHT = 1.0
+SHAPE_SLACK = 1.0
+SLIVER = 3.0
 CUT_COST = 1.0
+# Wider than this (width / height), 98% of MNIST digits are not: one more price for reading it as one.
+TWO_WIDE = 1.25
+WIDE_COST = 1.5
 # log(width / height) of each digit's bounding box in MNIST's 60,000 training images: mean and
 # standard deviation per class (tests/test_reader.py recomputes them). A touching pair read as
 # one digit is far wider than that digit is written; a sliver cut off a digit far narrower.
@@ -66,7 +75,10 @@ class Candidate:
         _, _, w, h = self.region.box
         mean, sd = LOG_ASPECT[self.label]
         z = (math.log(w / h) - mean) / sd
-        s = math.log(max(self.confidence, 1e-9)) - DIGIT_COST - SHAPE_WEIGHT * min(0.5 * z * z, 8.0)
+        excess = max(0.0, z - SHAPE_SLACK, -z - SLIVER)
+        s = math.log(max(self.confidence, 1e-9)) - DIGIT_COST - SHAPE_WEIGHT * min(0.5 * excess**2, 8.0)
+        if w > TWO_WIDE * h:
+            s -= WIDE_COST
         if h < 0.5 * height:  # a fragment well below the digits' height
             s -= 2.0
         return s
@@ -91,7 +103,8 @@ def _classify(seg: Segmentation, regions: list[DigitRegion], probabilities: Prob
 
 def _needs_second_look(c: Candidate, typical_width: float | None) -> bool:
     _, _, w, h = c.region.box
-    wide = w > RECHECK_ASPECT * h or (typical_width is not None and w > RECHECK_WIDTH * typical_width)
+    mean, sd = LOG_ASPECT[c.label]
+    wide = math.log(w / h) > mean + RECHECK_Z * sd or (typical_width is not None and w > RECHECK_WIDTH * typical_width)
     return c.confidence < RECHECK_CONFIDENCE or wide
 
 
@@ -113,23 +126,17 @@ def _atoms(seg: Segmentation, first: list[Candidate], doubtful: list[bool]) -> t
     for k, c in enumerate(first):
         parts, prices = [c.region], [0.0]
         if doubtful[k]:
-            edges = [0, *cut_columns(c.region, seg.digit_height), c.region.box[2]]
+            edges = [None, *cut_paths(c.region, seg.digit_height), None]
             parts, prices = [], []
             for a, b in zip(edges, edges[1:]):
-                part = c.region.part(a, b)
+                part = c.region.between(a, b)
                 if part is not None:
                     parts.append(part)
-                    prices.append(0.0 if a == 0 else CUT_COST * max(0, crossings(c.region, a) - 1))
+                    prices.append(0.0 if a is None else CUT_COST * max(0, crossings(c.region, a) - 1))
         atoms.extend(parts)
         origin.extend([k] * len(parts))
         price.extend(prices)
     return atoms, origin, price
-
-
-def crossings(region: DigitRegion, column: int) -> int:
-    """How many strokes a vertical cut at ``column`` crosses (runs of ink down that column)."""
-    col = region.mask[:, column] > 0
-    return int(np.count_nonzero(col[1:] & ~col[:-1]) + col[0])
 
 
 def choose(seg: Segmentation, probabilities: Probabilities) -> list[Candidate]:
@@ -152,8 +159,9 @@ def choose(seg: Segmentation, probabilities: Probabilities) -> list[Candidate]:
             if origin[i] != origin[j]:
                 whole = first_atom[origin[i]] == i and last_atom[origin[j]] == j
                 gap = atoms[j].x0 - max(a.x1 for a in atoms[i:j])
-                near = gap <= MAX_MERGE_GAP * height and any(doubtful[origin[k]] for k in range(i, j + 1))
-                if not near:
+                if gap > MAX_MERGE_GAP * height:
+                    break
+                if not any(doubtful[origin[k]] for k in range(i, j + 1)):
                     break
                 if not whole:
                     continue

@@ -29,6 +29,7 @@ import numpy as np
 from preprocessing.components import BLANK_REASON, NOISE_REASON, SPECKS_REASON
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
 from preprocessing.ink import INK_LEVEL, analyse_ink
+from preprocessing.stroke import stroke_width
 
 # Pieces are traced at this lower level (hysteresis), as for single digits.
 _LOW_LEVEL = 80
@@ -38,6 +39,8 @@ _LINE_LENGTH = 1.5
 _MIN_HEIGHT = 0.4
 # Thin marks taller than this many digit heights are box lines or scanner edges.
 _MAX_HEIGHT = 1.45
+# At most this many pieces (the largest) are grouped; the rest are specks.
+_MAX_PIECES = 300
 # Rim kept around a region's pixels so their anti-aliased edges come along.
 _EDGE_PIXELS = 2
 
@@ -57,15 +60,22 @@ class DigitRegion:
     def x1(self) -> int:
         return self.box[0] + self.box[2]
 
-    def part(self, a: int, b: int) -> DigitRegion | None:
-        """The region's ink between columns ``a`` and ``b`` (relative to the box), tightened; None if empty."""
-        x, y, _, _ = self.box
-        sub = self.mask[:, a:b]
+    def between(self, left: np.ndarray | None, right: np.ndarray | None) -> DigitRegion | None:
+        """The region's ink between two cut paths (per row, the column where each cut passes; None: the
+        region's edge), tightened; None if there is no ink there."""
+        x, y, w, h = self.box
+        cols = np.arange(w)[None, :]
+        keep = np.ones((h, w), bool)
+        if left is not None:
+            keep &= cols >= left[:, None]
+        if right is not None:
+            keep &= cols < right[:, None]
+        sub = np.where(keep, self.mask, 0).astype(np.uint8)
         box = _tight_box(sub)
         if box is None:
             return None
         bx, by, bw, bh = box
-        return DigitRegion((x + a + bx, y + by, bw, bh), np.ascontiguousarray(sub[by : by + bh, bx : bx + bw]))
+        return DigitRegion((x + bx, y + by, bw, bh), np.ascontiguousarray(sub[by : by + bh, bx : bx + bw]))
 
 
 def merge(regions: list[DigitRegion]) -> DigitRegion:
@@ -144,42 +154,75 @@ def _hysteresis(ink: np.ndarray) -> np.ndarray:
     return np.where(strong[labels], 255, 0).astype(np.uint8)
 
 
-def _runs(binary: np.ndarray, length: int) -> np.ndarray:
-    """Pixels lying on a horizontal run of at least ``length`` pixels (a morphological opening)."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(1, length), 1))
-    return cv2.morphologyEx(binary, cv2.MORPH_OPEN, kernel)
+def _runs(binary: np.ndarray, length: int, vertical: bool = False) -> np.ndarray:
+    """Pixels lying on a horizontal (or vertical) run of at least ``length`` pixels (a morphological opening)."""
+    size = (1, max(1, length)) if vertical else (max(1, length), 1)
+    return cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
 
 
 def remove_lines(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Take ruled lines and underlines out of a 0/255 ink mask; return (mask without them, the lines).
+    """Take ruled lines, underlines, frames and box lines out of a 0/255 ink mask; return (mask, the lines).
 
-    A run is a line when it is longer than ``_LINE_LENGTH`` times the height of the ink that is
-    left without it (no digit has a bar that long), and thin. Digit strokes that cross or touch the
-    line keep their pixels where the line passes (ink right above and below is bridged).
+    A horizontal run is a line when it is longer than ``_LINE_LENGTH`` times the height of the
+    ink that is left without it (no digit has a bar that long); a vertical run when it is
+    ``_MAX_HEIGHT`` times taller than that (taller than any digit of the row). Lines are thin.
+    Digit strokes that cross or touch a line keep their pixels where it passes.
     """
-    h, w = binary.shape
-    span = cv2.boundingRect(binary)
-    # Candidates: runs over half the ink's width. A 7's bar in a tight crop is one, so it is
+    lines = np.zeros_like(binary)
+    for vertical in (False, True):
+        found = _lines(binary, vertical)
+        if found.any():
+            binary = _cut_and_mend(binary, found, vertical)
+            lines = cv2.bitwise_or(lines, found)
+    return binary, cv2.bitwise_and(lines, cv2.bitwise_not(binary))
+
+
+def _lines(binary: np.ndarray, vertical: bool) -> np.ndarray:
+    """The pixels of thin lines running the long way (see ``remove_lines``)."""
+    x, y, w, h = cv2.boundingRect(binary)
+    # A thin line photographed or scanned comes out dotted: bridge small gaps along it first.
+    gap = max(3, (h if vertical else w) // 40)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap) if vertical else (gap, 1))
+    bridged = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, kernel)
+    # Candidates: runs over half the ink's extent. A 7's bar in a tight crop is one, so each is
     # only confirmed against the height of the rest of the ink.
-    long_runs = _runs(binary, max(8, span[2] // 2))
-    if not long_runs.any():
-        return binary, np.zeros_like(binary)
-    rest = cv2.subtract(binary, long_runs)
+    candidates = cv2.bitwise_and(_runs(bridged, max(8, (h if vertical else w) // 2), vertical), binary)
+    if not candidates.any():
+        return candidates
+    rest = cv2.subtract(binary, candidates)
     height = _typical_height(rest)
     if height == 0:
-        return binary, np.zeros_like(binary)
-    lines = _runs(long_runs, int(_LINE_LENGTH * height))
+        return np.zeros_like(binary)
+    lines = cv2.bitwise_and(_runs(bridged, int((_MAX_HEIGHT if vertical else _LINE_LENGTH) * height), vertical), binary)
     if not lines.any():
-        return binary, lines
-    # A line is thin: drop candidate rows where the "run" is really a filled block.
-    thickness = np.count_nonzero(lines, axis=0).max()
-    if thickness > 0.35 * height:
-        return binary, np.zeros_like(binary)
+        return lines
+    if vertical and not _beyond_the_row(lines, rest, height):
+        return np.zeros_like(binary)  # a tall 1 or 7 of the row, not a frame or box line
+    thickness = np.count_nonzero(lines, axis=1 if vertical else 0).max()
+    if thickness > 0.35 * height:  # a filled block, not a line
+        return np.zeros_like(binary)
+    return lines
+
+
+def _beyond_the_row(lines: np.ndarray, rest: np.ndarray, height: float) -> bool:
+    """Vertical lines that reach well above and below the rest of the ink (frames, box lines, edges)."""
+    rows = np.nonzero(np.count_nonzero(rest, axis=1))[0]
+    line_rows = np.nonzero(np.count_nonzero(lines, axis=1))[0]
+    if len(rows) == 0 or len(line_rows) == 0:
+        return False
+    margin = 0.1 * height
+    return bool(line_rows[0] <= rows[0] - margin and line_rows[-1] >= rows[-1] + margin) or bool(
+        line_rows[0] == 0 or line_rows[-1] == lines.shape[0] - 1
+    )
+
+
+def _cut_and_mend(binary: np.ndarray, lines: np.ndarray, vertical: bool) -> np.ndarray:
+    """``binary`` without ``lines``, bridging the strokes that crossed them."""
     kept = cv2.subtract(binary, lines)
-    # Mend strokes cut by the line: close vertically across the line's thickness, on the line only.
-    bridge = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(thickness) + 3)))
-    kept = cv2.bitwise_or(kept, cv2.bitwise_and(bridge, lines))
-    return kept, cv2.subtract(lines, kept)
+    thickness = int(np.count_nonzero(lines, axis=1 if vertical else 0).max())
+    size = (thickness + 3, 1) if vertical else (1, thickness + 3)
+    bridge = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, size))
+    return cv2.bitwise_or(kept, cv2.bitwise_and(bridge, lines))
 
 
 def _typical_height(binary: np.ndarray) -> float:
@@ -205,11 +248,13 @@ def _group(binary: np.ndarray) -> tuple[list[DigitRegion], float]:
         return [], 0.0
     boxes = stats[1:, :4].astype(np.int64)
     areas = stats[1:, cv2.CC_STAT_AREA].astype(np.int64)
-    big = areas >= 0.15 * areas.max()
-    height = float(np.median(boxes[big, 3]))
-    # Pieces stacked above one another (overlapping a lot in x) are one digit; small pieces
-    # (dots of a faint stroke, a detached tip) join the digit they are closest to.
-    groups = _stack(boxes, areas, height)
+    # The row's height: where nearly all the ink is, top to bottom (a speck far off does not count).
+    rows = np.cumsum(np.count_nonzero(binary, axis=1))
+    top, bottom = np.searchsorted(rows, [0.01 * rows[-1], 0.99 * rows[-1]])
+    row_height = float(max(bottom - top + 1, 1))
+    # Pairs of pieces are compared all at once: keep that bounded on a speckled photo.
+    pieces = np.argsort(-areas)[:_MAX_PIECES]
+    groups = [[int(pieces[k]) for k in g] for g in _join_pieces(boxes[pieces], row_height, stroke_width(binary))]
     regions = []
     for members in groups:
         gx0 = int(boxes[members, 0].min())
@@ -219,7 +264,7 @@ def _group(binary: np.ndarray) -> tuple[list[DigitRegion], float]:
         lut = np.zeros(n, np.uint8)
         lut[np.asarray(members) + 1] = 255
         regions.append(DigitRegion((gx0, gy0, gx1 - gx0, gy1 - gy0), lut[labels[gy0:gy1, gx0:gx1]]))
-    # The digits' height from the regions now that pieces are joined: the median of sizeable ones.
+    # The digits' height: the median of the sizeable regions.
     heights = np.array([r.box[3] for r in regions], np.float64)
     masses = np.array([np.count_nonzero(r.mask) for r in regions])
     height = float(np.median(heights[masses >= 0.25 * masses.max()]))
@@ -227,9 +272,12 @@ def _group(binary: np.ndarray) -> tuple[list[DigitRegion], float]:
     return sorted(kept, key=lambda r: r.box[0] + r.box[2] / 2), height
 
 
-def _stack(boxes: np.ndarray, areas: np.ndarray, height: float) -> list[list[int]]:
-    """Union pieces into digits: x-overlap of half the narrower piece, or a small piece close by."""
-    parent = list(range(len(boxes)))
+def _join_pieces(boxes: np.ndarray, row_height: float, stroke: float) -> list[list[int]]:
+    """Union pieces into digits: pieces stacked above one another (x-overlap of half the narrower
+    one), and small pieces (dots and dashes of a faint or dotted stroke, a detached tip) with
+    whatever lies within a pen's width or two of them."""
+    count = len(boxes)
+    parent = list(range(count))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -237,23 +285,24 @@ def _stack(boxes: np.ndarray, areas: np.ndarray, height: float) -> list[list[int
             i = parent[i]
         return i
 
-    order = np.argsort(-areas)
+    # All pairs at once (pieces can number in the hundreds on a speckled photo).
     x0, x1 = boxes[:, 0], boxes[:, 0] + boxes[:, 2]
     y0, y1 = boxes[:, 1], boxes[:, 1] + boxes[:, 3]
-    small = areas < 0.12 * np.median(areas[areas >= 0.15 * areas.max()])
-    for a_pos, i in enumerate(order):
-        for j in order[a_pos + 1 :]:
-            overlap = min(x1[i], x1[j]) - max(x0[i], x0[j])
-            narrower = max(1, min(boxes[i, 2], boxes[j, 2]))
-            dy = max(0, max(y0[i], y0[j]) - min(y1[i], y1[j]))
-            dx = max(0, -overlap)
-            joined_w = max(x1[i], x1[j]) - min(x0[i], x0[j])
-            stacked = overlap >= 0.5 * narrower and dy <= 0.35 * height and joined_w <= 1.2 * height
-            close_dot = (small[i] or small[j]) and np.hypot(dx, dy) <= 0.15 * height
-            if stacked or close_dot:
-                parent[find(j)] = find(i)
+    overlap = np.minimum.outer(x1, x1) - np.maximum.outer(x0, x0)
+    dy = np.maximum(0, np.maximum.outer(y0, y0) - np.minimum.outer(y1, y1))
+    dx = np.maximum(0, -overlap)
+    joined_w = np.maximum.outer(x1, x1) - np.minimum.outer(x0, x0)
+    narrower = np.maximum(1, np.minimum.outer(boxes[:, 2], boxes[:, 2]))
+    # Stacking needs substance on both sides: a speck under a 1 is not part of it.
+    sizeable = np.maximum(boxes[:, 2], boxes[:, 3]) >= 0.15 * row_height
+    stacked = (overlap >= 0.5 * narrower) & (dy <= 0.3 * row_height) & (joined_w <= 1.1 * row_height)
+    stacked &= np.logical_and.outer(sizeable, sizeable)
+    small = (boxes[:, 3] < 0.5 * row_height) & (boxes[:, 2] < 0.5 * row_height)
+    near_small = np.logical_or.outer(small, small) & (np.hypot(dx, dy) <= max(1.5 * stroke, 0.06 * row_height))
+    for i, j in zip(*np.nonzero(np.triu(stacked | near_small, 1))):
+        parent[find(int(j))] = find(int(i))
     groups: dict[int, list[int]] = {}
-    for i in range(len(boxes)):
+    for i in range(count):
         groups.setdefault(find(i), []).append(i)
     return list(groups.values())
 
@@ -268,23 +317,55 @@ def _is_digit_like(region: DigitRegion, height: float) -> bool:
     return not (h > _MAX_HEIGHT * height and w < 0.2 * h)
 
 
-def cut_columns(region: DigitRegion, height: float, most: int = 4) -> list[int]:
-    """Columns (relative to the region) where it could be split into two digits, best first.
+def cut_paths(region: DigitRegion, height: float, most: int = 4) -> list[np.ndarray]:
+    """Where the region could be split into two digits: up to ``most`` cuts, left to right.
 
-    Where two digits touch, little ink crosses the join: the columns with the least ink, at
-    least a third of a digit height from each side and from each other.
+    Each cut is a path from top to bottom (per row, its column) that crosses as little ink as it
+    can: where two digits touch or overlap a little, it slips between them through the join.
+    Cuts start from the columns with the least ink, a quarter of a digit height from each side
+    and from each other.
     """
-    w = region.box[2]
+    h, w = region.mask.shape
     margin = max(2, int(0.25 * height))
     if w < 2 * margin + 1:
         return []
-    profile = np.count_nonzero(region.mask, axis=0).astype(np.float64)
-    profile = np.convolve(profile, np.ones(3) / 3, mode="same")
+    ink = region.mask > 0
+    profile = np.convolve(np.count_nonzero(ink, axis=0).astype(np.float64), np.ones(3) / 3, mode="same")
     inner = np.arange(margin, w - margin)
-    picks: list[int] = []
+    starts: list[int] = []
     for c in inner[np.argsort(profile[inner], kind="stable")]:
-        if all(abs(int(c) - p) >= margin for p in picks):
-            picks.append(int(c))
-        if len(picks) == most:
+        if all(abs(int(c) - p) >= margin for p in starts):
+            starts.append(int(c))
+        if len(starts) == most:
             break
-    return sorted(picks)
+    return sorted((_least_ink_path(ink, c, margin) for c in starts), key=lambda p: float(p.mean()))
+
+
+def _least_ink_path(ink: np.ndarray, column: int, band: int) -> np.ndarray:
+    """Top-to-bottom path within ``band`` of ``column``, one column step at most per row, crossing the
+    fewest ink pixels (ties: the straightest); a small dynamic programme over the rows."""
+    h, w = ink.shape
+    lo, hi = max(1, column - band), min(w - 1, column + band + 1)
+    cols = np.arange(lo, hi)
+    cost = ink[:, lo:hi].astype(np.float64) + 0.02 * np.abs(cols - column)[None, :] / max(band, 1)
+    acc = cost[0].copy()
+    back = np.zeros((h, len(cols)), np.int8)
+    for y in range(1, h):
+        left = np.concatenate(([np.inf], acc[:-1]))
+        right = np.concatenate((acc[1:], [np.inf]))
+        stacked = np.vstack([left, acc, right])
+        step = stacked.argmin(axis=0)
+        back[y] = step - 1
+        acc = cost[y] + stacked[step, np.arange(len(cols))]
+    path = np.empty(h, np.int64)
+    k = int(acc.argmin())
+    for y in range(h - 1, -1, -1):
+        path[y] = k
+        k += int(back[y, k])
+    return cols[path]
+
+
+def crossings(region: DigitRegion, path: np.ndarray) -> int:
+    """How many strokes a cut along ``path`` crosses (runs of ink along it)."""
+    on = region.mask[np.arange(len(path)), path] > 0
+    return int(np.count_nonzero(on[1:] & ~on[:-1]) + on[0])

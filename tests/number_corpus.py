@@ -63,8 +63,10 @@ def _touches(canvas: np.ndarray, glyph: np.ndarray, x: int, y: int) -> bool:
     return bool(np.any((canvas[y : y + h, x : x + w] > 0.3) & (glyph > 0.3)))
 
 
-def compose_number(digits: list[np.ndarray], rng: np.random.Generator, layout: str, height: int = 48) -> np.ndarray:
-    """Coverage (float32 0..1, ink = 1) of a row of MNIST digits written ``height`` px tall."""
+def compose_number(
+    digits: list[np.ndarray], labels_of: list[int], rng: np.random.Generator, layout: str, height: int = 48
+) -> np.ndarray:
+    """Coverage (float32 0..1, ink = 1) of a row of MNIST digits (and their labels) written ``height`` px tall."""
     glyphs = []
     for d in digits:
         g = _tight(d)
@@ -74,11 +76,12 @@ def compose_number(digits: list[np.ndarray], rng: np.random.Generator, layout: s
     if layout == "broken":
         i = int(rng.integers(len(glyphs)))
         g = glyphs[i].copy()
-        gap = max(2, round(0.07 * g.shape[0]))
-        if rng.random() < 0.5:  # a lifted top bar or a break across the upper loop
+        gap = max(2, round(rng.uniform(0.03, 0.07) * g.shape[0]))
+        loop = int(labels_of[i]) in (0, 6, 8, 9)
+        if not loop or rng.random() < 0.5:  # a lifted top bar, a 4 in two strokes, a break across the upper loop
             row = int(rng.uniform(0.18, 0.4) * g.shape[0])
             g[row : row + gap] = 0
-        else:  # a vertical break, like a loop drawn in two strokes that do not meet
+        else:  # a loop drawn in two strokes that do not meet
             col = int(rng.uniform(0.3, 0.7) * g.shape[1])
             g[:, col : col + gap] = 0
         glyphs[i] = g
@@ -218,7 +221,7 @@ def generate_numbers(
             if layout == "touching":
                 length = max(2, length)
             picks = rng.integers(0, len(images), length)
-            cov = compose_number([images[i] for i in picks], rng, layout)
+            cov = compose_number([images[i] for i in picks], [int(labels[i]) for i in picks], rng, layout)
             text = "".join(str(int(labels[i])) for i in picks)
             image = RENDERERS[renderer](cov, rng)
             samples.append(NumberSample(np.ascontiguousarray(image), text, layout, renderer))
