@@ -161,7 +161,7 @@ class DigitClassifier:
         seg = found.segmentation
         if not found.candidates:
             return Reading("", [], None, seg.reason, found.steps)
-        if len(found.candidates) == 1 and len(seg.regions) == 1 and "lines removed" not in seg.steps:
+        if len(found.candidates) == 1:  # a lone digit: the single-digit pipeline, with its junk rules
             single = self.predict(image)
             if single.ok:
                 return Reading(str(single.digit), [single], single.confidence, None, single.steps)

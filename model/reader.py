@@ -19,8 +19,10 @@ import numpy as np
 from preprocessing import normalize_digit, preprocess
 from preprocessing.segment import DigitRegion, Segmentation, crossings, cut_paths, merge, segment
 
-# Below this confidence a region is looked at again (a cut or a merge may read better).
+# Below this confidence a region is looked at again (a cut or a merge may read better); a lone
+# region (a single digit, or two touching ones) only below the second.
 RECHECK_CONFIDENCE = 0.9
+RECHECK_CONFIDENCE_ALONE = 0.0
 # Regions wider than MNIST writes the digit they are read as, by this many standard deviations
 # (LOG_ASPECT), are looked at again too; so are regions this many times wider than the number's
 # typical digit.
@@ -101,11 +103,11 @@ def _classify(seg: Segmentation, regions: list[DigitRegion], probabilities: Prob
     return [Candidate(r, d, p) for r, d, p in zip(regions, digits, probs)]
 
 
-def _needs_second_look(c: Candidate, typical_width: float | None) -> bool:
+def _needs_second_look(c: Candidate, typical_width: float | None, confidence: float = RECHECK_CONFIDENCE) -> bool:
     _, _, w, h = c.region.box
     mean, sd = LOG_ASPECT[c.label]
     wide = math.log(w / h) > mean + RECHECK_Z * sd or (typical_width is not None and w > RECHECK_WIDTH * typical_width)
-    return c.confidence < RECHECK_CONFIDENCE or wide
+    return c.confidence < confidence or wide
 
 
 def typical_width(candidates: list[Candidate]) -> float | None:
@@ -145,6 +147,8 @@ def choose(seg: Segmentation, probabilities: Probabilities) -> list[Candidate]:
     height = seg.digit_height
     width = typical_width(first)
     doubtful = [_needs_second_look(c, width) for c in first]
+    if len(first) == 1:  # a lone region is split only when it is too wide for one digit, not for doubt alone
+        doubtful = [_needs_second_look(first[0], width, RECHECK_CONFIDENCE_ALONE)]
     if not any(doubtful):
         return first
     atoms, origin, price = _atoms(seg, first, doubtful)

@@ -268,7 +268,7 @@ def _group(binary: np.ndarray) -> tuple[list[DigitRegion], float]:
     heights = np.array([r.box[3] for r in regions], np.float64)
     masses = np.array([np.count_nonzero(r.mask) for r in regions])
     height = float(np.median(heights[masses >= 0.25 * masses.max()]))
-    kept = [r for r in regions if _is_digit_like(r, height)]
+    kept = [r for r in regions if _is_digit_like(r, height) and not _edge_junk(r, height, binary.shape)]
     return sorted(kept, key=lambda r: r.box[0] + r.box[2] / 2), height
 
 
@@ -305,6 +305,15 @@ def _join_pieces(boxes: np.ndarray, row_height: float, stroke: float) -> list[li
     for i in range(count):
         groups.setdefault(find(i), []).append(i)
     return list(groups.values())
+
+
+def _edge_junk(region: DigitRegion, height: float, shape: tuple[int, int]) -> bool:
+    """A mark cut by the image's edge: a scanner line, the side or corner of a box, or a piece of
+    something outside the crop (a digit cut by the edge is as tall as the others)."""
+    x, y, w, h = region.box
+    if not (x == 0 or y == 0 or x + w == shape[1] or y + h == shape[0]):
+        return False
+    return w <= 0.15 * h or h <= 0.15 * w or h < 0.6 * height
 
 
 def _is_digit_like(region: DigitRegion, height: float) -> bool:
