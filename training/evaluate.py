@@ -71,6 +71,27 @@ def evaluate_model(model, x_test: np.ndarray, y_test: np.ndarray, out_dir: Path)
     return metrics
 
 
+def plot_styles(images: np.ndarray, labels: np.ndarray, path: Path, per_style: int = 8) -> None:
+    """Gallery of every style: MNIST digits (top row of each pair) and their styled versions."""
+    import matplotlib.pyplot as plt
+
+    from training.styles import STYLES
+
+    rng = np.random.default_rng(STYLE_SEED)
+    fig, axes = plt.subplots(2 * len(STYLES), per_style, figsize=(per_style * 0.9, len(STYLES) * 2.0))
+    for row, (name, style) in enumerate(STYLES.items()):
+        picked = [i for i in range(len(images)) if style.applies(images[i], int(labels[i]))][:per_style]
+        for col in range(per_style):
+            for k, image in enumerate((images[picked[col]], style.make(images[picked[col]], rng)) if col < len(picked) else ()):
+                axes[2 * row + k, col].imshow(image, cmap="gray", vmin=0, vmax=255)
+            for k in (0, 1):
+                axes[2 * row + k, col].axis("off")
+        axes[2 * row, 0].set_title(f"{name}: {style.description}", loc="left", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def styles_table(styles: dict[str, dict]) -> str:
     """Markdown table of ``evaluate_styles``'s result."""
     from training.styles import STYLES
@@ -101,12 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     metrics = evaluate_model(model, data.x_test, data.y_test, out)
     styles = evaluate_styles(model, data.x_test, data.y_test)
     (out / "styles.md").write_text(styles_table(styles))
+    plot_styles(data.x_test, data.y_test, out / "styles.png")
     print((out / "classification_report.txt").read_text())
     print(styles_table(styles))
     print(
         f"test accuracy {metrics['accuracy']:.4f} ({metrics['errors']} errors of {len(data.y_test)}), loss {metrics['loss']:.4f}"
     )
-    print(f"wrote {out}/classification_report.txt, styles.md, confusion_matrix.png, worst_mistakes.png")
+    print(f"wrote {out}/classification_report.txt, styles.md, styles.png, confusion_matrix.png, worst_mistakes.png")
     return 0
 
 
