@@ -165,8 +165,12 @@ def read_files(
     model = str(model_path) if model_path else (str(classifier.path) if classifier else None)
     with ProcessPoolExecutor(jobs, mp_context=_context(), initializer=_init_worker, initargs=(model,)) as pool:
         pending: deque[Future] = deque(pool.submit(_work, chunk) for chunk in islice(chunks, jobs * AHEAD))
-        while pending:
-            rows = pending.popleft().result()
-            for chunk in islice(chunks, 1):
-                pending.append(pool.submit(_work, chunk))
-            yield from rows
+        try:
+            while pending:
+                rows = pending.popleft().result()
+                for chunk in islice(chunks, 1):
+                    pending.append(pool.submit(_work, chunk))
+                yield from rows
+        except BaseException:  # Ctrl-C, or the caller stopped reading: drop the queued chunks, don't finish them
+            pool.shutdown(cancel_futures=True)
+            raise
