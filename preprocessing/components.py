@@ -48,59 +48,92 @@ def remove_lines(ink: np.ndarray) -> np.ndarray:
     own bar (a 7's top, a 2's base, a 4's crossbar) ends where the digit does, so it stays. Only
     the line's band is erased, so a digit crossing it keeps its strokes on either side. Returns
     ``ink`` itself when there is no such line.
+
+    Lines are found on a copy at most _LINE_SIDE pixels long (cheap on a big photo) and erased
+    at full resolution.
     """
-    mask = cv2.threshold(ink, INK_LEVEL - 1, 1, cv2.THRESH_BINARY)[1]
+    mask = cv2.threshold(ink, INK_LEVEL - 1, 255, cv2.THRESH_BINARY)[1]
     if min(mask.shape) < 16:
         return ink
+    f = max(1, -(-max(mask.shape) // _LINE_SIDE))
+    if f > 1:
+        # Area averaging then a low cut: a thin line still leaves a trace in the small copy.
+        h, w = mask.shape[0] // f, mask.shape[1] // f
+        small = cv2.resize(mask[: h * f, : w * f], (w, h), interpolation=cv2.INTER_AREA)
+        small = cv2.threshold(small, 40, 1, cv2.THRESH_BINARY)[1]
+    else:
+        small = mask // 255
+    if min(small.shape) < 16:
+        return ink
     # Runs longer than a few stroke widths: a bold stroke holds short runs in every direction.
-    run = max(5, int(np.ceil(2.5 * stroke_width(mask))))
-    bands = {False: _straight_lines(mask, run), True: _straight_lines(mask.T, run)}
+    run = max(5, int(np.ceil(2.5 * stroke_width(small))))
+    # Only box sides stand upright, and a shorter line must lie in the lower half of the ink.
+    _, iy, _, ih = cv2.boundingRect(small)
+    bands = {False: _straight_lines(small, run, iy + ih / 2.0), True: _straight_lines(small.T, run, None)}
     # Lines running (almost) the whole image: the sides of a box are not the digit either.
-    sides = np.zeros_like(mask)
+    sides = np.zeros_like(small)
     for transposed, lines in bands.items():
         for line in lines:
-            if line.length >= 0.85 * (mask.shape[0] if transposed else mask.shape[1]):
+            if line.length >= 0.85 * (small.shape[0] if transposed else small.shape[1]):
                 sides |= line.zone.T if transposed else line.zone
     erase = None
     for transposed, lines in bands.items():
-        m, others = (mask.T, sides.T) if transposed else (mask, sides)
-        h, w = m.shape
+        m, others = (small.T, sides.T) if transposed else (small, sides)
         for line in lines:
-            rest = m.copy()
-            rest[(line.zone > 0) | (others > 0)] = 0
-            box = _substantial_box(rest)
-            # What is left must be a digit, not a crumb of one (a 1's stem overhangs its own flag).
-            if box is None or cv2.countNonZero(rest) < 0.3 * cv2.countNonZero(line.zone & m):
+            if not _is_stray_line(line, m, others, transposed, iy + ih / 2.0):
                 continue
-            rx0, ry0, rx1, ry1 = box
-            side = line.length >= 0.85 * w and (line.y <= 0.2 * h or line.y >= 0.8 * h)
-            # A box side only has to run on past the digit; a shorter line must overhang it clearly.
-            margin = max(2.0, 1.5 * line.thickness) if side else max(2.0, (rx1 - rx0) / 6.0, 1.5 * line.thickness)
-            # Where other ink touches the line, the line must go on past it: a 7's stem hangs from
-            # the end of its bar, a digit crossing a box side leaves line on both sides.
-            touching = cv2.bitwise_and(rest, cv2.dilate(line.zone, np.ones((3, 3), np.uint8)))
-            cols = np.flatnonzero(touching.any(axis=0))
-            lo, hi = (min(rx0, cols[0]), max(rx1, cols[-1] + 1)) if cols.size else (rx0, rx1)
-            if not (line.x0 <= lo - margin and line.x1 >= hi + margin):
-                continue
-            # A shorter line counts only under the digit (an underline, a ruled line): above it, a
-            # long bar is a 7's, however far it overshoots.
-            underline = not transposed and line.y >= ry1 - 0.15 * (ry1 - ry0)
-            if side or underline:
-                zone = line.zone.T if transposed else line.zone
-                erase = zone if erase is None else cv2.bitwise_or(erase, zone)
+            full = mask.T if transposed else mask
+            zone = line.band(full, f)
+            zone = zone.T if transposed else zone
+            erase = zone if erase is None else cv2.bitwise_or(erase, zone)
     if erase is None:
         return ink
     return cv2.bitwise_and(ink, ink, mask=cv2.bitwise_not(erase * 255))
 
 
+# Lines are looked for on a copy of the ink map at most this many pixels long.
+_LINE_SIDE = 200
+
+
+def _is_stray_line(line: _Line, m: np.ndarray, others: np.ndarray, transposed: bool, ink_bottom_half: float) -> bool:
+    """Whether ``line`` (nearly horizontal in ``m``) is a box side or an underline, not a digit's stroke.
+
+    ``ink_bottom_half``: the row where the lower half of all the ink begins (an underline is below it).
+    """
+    h, w = m.shape
+    side = line.length >= 0.85 * w and (line.y <= 0.2 * h or line.y >= 0.8 * h)
+    if not side and (transposed or line.y < ink_bottom_half):
+        return False  # cheap exit: only box sides stand upright or above the digit
+    rest = m.copy()
+    rest[(line.zone > 0) | (others > 0)] = 0
+    box = _substantial_box(rest)
+    # What is left must be a digit, not a crumb of one (a 1's stem overhangs its own flag).
+    if box is None or cv2.countNonZero(rest) < 0.3 * cv2.countNonZero(line.zone & m):
+        return False
+    rx0, ry0, rx1, ry1 = box
+    # A box side only has to run on past the digit; a shorter line must overhang it clearly.
+    margin = max(2.0, 1.5 * line.thickness) if side else max(2.0, (rx1 - rx0) / 6.0, 1.5 * line.thickness)
+    # Where other ink touches the line, the line must go on past it: a 7's stem hangs from
+    # the end of its bar, a digit crossing a box side leaves line on both sides.
+    touching = cv2.bitwise_and(rest, cv2.dilate(line.zone, np.ones((3, 3), np.uint8)))
+    cols = np.flatnonzero(touching.any(axis=0))
+    lo, hi = (min(rx0, cols[0]), max(rx1, cols[-1] + 1)) if cols.size else (rx0, rx1)
+    if not (line.x0 <= lo - margin and line.x1 >= hi + margin):
+        return False
+    # A shorter line counts only under the digit (an underline, a ruled line): above it, a
+    # long bar is a 7's, however far it overshoots.
+    return side or (not transposed and line.y >= ry1 - 0.15 * (ry1 - ry0))
+
+
 @dataclass(frozen=True, eq=False)
 class _Line:
-    """A straight, nearly horizontal band: its extent, mean row, thickness and pixels (0/1 mask)."""
+    """A straight, nearly horizontal band: columns x0..x1, centre row slope * x + offset, thickness;
+    ``zone``: its pixels (0/1) in the mask it was found in."""
 
     x0: int
     x1: int
-    y: float
+    slope: float
+    offset: float
     thickness: float
     zone: np.ndarray
 
@@ -108,9 +141,37 @@ class _Line:
     def length(self) -> int:
         return self.x1 - self.x0
 
+    @property
+    def y(self) -> float:
+        return self.slope * (self.x0 + self.x1) / 2.0 + self.offset
 
-def _straight_lines(m: np.ndarray, min_run: int) -> list[_Line]:
-    """Nearly horizontal straight bands in a 0/1 mask, at least a quarter of its width long.
+    def band(self, mask: np.ndarray, scale: int = 1) -> np.ndarray:
+        """The band's pixels (0/1) in ``mask`` (0/non-zero), which is ``scale`` times the size of the
+        mask the line was found in; at a larger scale the thickness is measured again there."""
+        h, w = mask.shape
+        reach = int(np.ceil(self.thickness)) + 2
+        xs = np.arange(max(0, (self.x0 - reach) * scale), min(w, (self.x1 + reach) * scale))
+        centre = (self.slope * ((xs + 0.5) / scale - 0.5) + self.offset + 0.5) * scale - 0.5
+        rows = np.arange(h, dtype=np.float32)[:, None]
+        distance = np.abs(rows - centre[None, :].astype(np.float32))
+        thickness = self.thickness
+        if scale > 1:
+            # The line's own columns are the thinnest quarter (a digit crossing it only adds).
+            counts = np.count_nonzero((distance <= (self.thickness + 2) * scale / 2.0) & (mask[:, xs] > 0), axis=0)
+            thickness = _lower_quartile(counts[counts > 0]) if counts.any() else self.thickness * scale
+        zone = np.zeros((h, w), np.uint8)
+        zone[:, xs] = distance <= thickness / 2.0 + 1.0
+        return zone
+
+
+def _lower_quartile(values: np.ndarray) -> float:
+    """25th percentile (nearest rank) of a non-empty array; cheaper than np.percentile."""
+    return float(np.partition(values, len(values) // 4)[len(values) // 4])
+
+
+def _straight_lines(m: np.ndarray, min_run: int, short_below: float | None) -> list[_Line]:
+    """Nearly horizontal straight bands in a 0/1 mask: those running (almost) its whole width, and
+    those at least a quarter of its width long that reach below row ``short_below`` (when given).
 
     A horizontal opening keeps runs at least ``min_run`` (and a twelfth of the width) long: a
     line skewed a few degrees is still made of such runs, a digit's strokes mostly are not. Each
@@ -121,39 +182,47 @@ def _straight_lines(m: np.ndarray, min_run: int) -> list[_Line]:
     h, w = m.shape
     run = max(min_run, w // 12)
     opened = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    shortest = max(0.25 * w, 3 * run) if short_below is not None else 0.85 * w
+    # Label only the region with runs: OpenCV's component labelling costs per pixel.
+    ox, oy, ow, oh = cv2.boundingRect(opened)
+    if ow < shortest:
+        return []
+    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        opened[oy : oy + oh, ox : ox + ow], 8, cv2.CV_32S, cv2.CCL_GRANA
+    )
     found = []
-    for i in np.flatnonzero(stats[1:, cv2.CC_STAT_WIDTH] >= max(0.25 * w, 3 * run)) + 1:
+    for i in np.flatnonzero(stats[1:, cv2.CC_STAT_WIDTH] >= shortest) + 1:
         x, y, bw, bh, _ = stats[i]
+        if bw < 0.85 * w and short_below is not None and oy + y + bh < short_below:
+            continue
         piece = labels[y : y + bh, x : x + bw] == i
         counts = piece.sum(axis=0)
         # The line alone is the thinnest part of the piece (strokes merging with it only add).
-        thickness = float(np.percentile(counts[counts > 0], 25))
+        thickness = _lower_quartile(counts[counts > 0])
         pure = np.flatnonzero((counts > 0) & (counts <= 1.5 * thickness + 1))
         if pure.size < 0.3 * bw or thickness > 0.15 * bw:
             continue
         rows = np.arange(bh, dtype=np.float64)[:, None]
         centres = (piece * rows).sum(axis=0)[pure] / counts[pure]
-        slope, offset = np.polyfit(pure.astype(np.float64), centres, 1)
+        px = pure.astype(np.float64) - pure.mean()
+        slope = float((px * (centres - centres.mean())).sum() / max(float((px * px).sum()), 1e-9))
+        offset = float(centres.mean() - slope * pure.mean())
         if abs(slope) > 0.1 or np.median(np.abs(centres - (slope * pure + offset))) > 1.5:
             continue
-        zone = np.zeros_like(m)
-        # The band runs a little past the opened piece: the line's rounded or faded ends.
-        reach = int(np.ceil(thickness)) + 2
-        xs = np.arange(max(0, x - reach), min(w, x + bw + reach))
-        centre = (slope * (xs - x) + offset + y).astype(np.float32)
-        half = thickness / 2.0 + 1.0
-        for x_i, c in zip(xs, centre):
-            zone[max(0, int(np.floor(c - half))) : int(np.ceil(c + half)) + 1, x_i] = 1
-        found.append(_Line(int(x), int(x + bw), float(centre.mean()), thickness, zone))
+        x0, y0 = int(x + ox), int(y + oy)
+        line = _Line(x0, x0 + int(bw), float(slope), float(offset + y0 - slope * x0), thickness, np.zeros(0, np.uint8))
+        found.append(_Line(line.x0, line.x1, line.slope, line.offset, thickness, line.band(m)))
     return found
 
 
 def _substantial_box(rest: np.ndarray) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1) around the pieces of ``rest`` that are not specks, or None."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
-    if n <= 1:
+    rx, ry, rw, rh = cv2.boundingRect(rest)
+    if rw == 0 or rh == 0:
         return None
+    n, _, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(rest[ry : ry + rh, rx : rx + rw], 8, cv2.CV_32S, cv2.CCL_GRANA)
+    stats[:, 0] += rx
+    stats[:, 1] += ry
     areas = stats[1:, cv2.CC_STAT_AREA]
     big = np.flatnonzero(areas >= max(4, 0.05 * areas.max())) + 1
     if big.size == 0:

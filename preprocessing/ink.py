@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from preprocessing.image import as_uint8_image
+from preprocessing.image import as_uint8_image, shrink_for_analysis
 from preprocessing.stroke import stroke_width
 
 # Ink-map value at the ink/background threshold: ``ink >= INK_LEVEL`` is the ink mask.
@@ -112,14 +112,18 @@ def _contrast_channel(rgb: np.ndarray) -> np.ndarray:
     Each candidate is scored on a thumbnail by how far its darkest or brightest half percent lies
     from its median, in units of its typical variation (paper grain, light falloff).
     """
-    h, w = rgb.shape[:2]
-    scale = min(1.0, _BACKGROUND_SIDE / max(h, w))
-    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    # A whole-factor shrink keeps OpenCV's area averaging on its fast path.
+    small = shrink_for_analysis(rgb, 2 * _BACKGROUND_SIDE)
     candidates = [cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), *cv2.split(small)]
     scores = []
     for c in candidates:
-        lo, med, hi = np.percentile(c, [0.5, 50, 99.5])
-        spread = 1.4826 * float(np.median(np.abs(c.astype(np.float32) - med)))
+        # Percentiles and the median absolute deviation from the histogram (uint8: 256 bins).
+        hist = cv2.calcHist([c], [0], None, [256], [0, 256]).ravel()
+        cumulative = np.cumsum(hist) / hist.sum()
+        lo, med, hi = np.searchsorted(cumulative, [0.005, 0.5, 0.995])
+        offsets = np.abs(np.arange(256) - med)
+        deviation = np.bincount(offsets, weights=hist, minlength=256)
+        spread = 1.4826 * float(np.searchsorted(np.cumsum(deviation) / hist.sum(), 0.5))
         scores.append(max(med - lo, hi - med) / max(spread, 2.0))
     best = int(np.argmax(scores[1:])) + 1
     if scores[best] > _CHANNEL_GAIN * scores[0]:
@@ -209,7 +213,8 @@ def _lighting(grey: np.ndarray) -> tuple[np.ndarray, bool] | None:
         return None
     scale = _BACKGROUND_SIDE / max(h, w)
     small_size = (max(3, round(w * scale)), max(3, round(h * scale)))
-    small = cv2.resize(grey, small_size, interpolation=cv2.INTER_AREA)
+    # A whole-factor shrink first (OpenCV's fast path), then the small remainder.
+    small = cv2.resize(shrink_for_analysis(grey, 2 * _BACKGROUND_SIDE), small_size, interpolation=cv2.INTER_AREA)
     k = max(3, int(min(small.shape) * 0.5) | 1)
     median = cv2.medianBlur(small, k)
     lo, hi = np.percentile(median, [2, 98])
