@@ -1,6 +1,7 @@
 """How much fine-tuning on a person's corrections helps: a style the model reads badly, before and after.
 
-    MNIST_DIR=... python benchmarks/finetune_effect.py [--train 800] [--unseen 2000] [--out DIR]
+    MNIST_DIR=... python benchmarks/finetune_effect.py [--model model/digits.keras] [--train 800] [--unseen 2000]
+        [--out DIR] [-- extra training.finetune options]
 
 1. 800 MNIST *training* digits written in a personal style the committed model reads badly
    (``benchmarks/backhand.py``: heavy back-slant, skipping pen) go through the app's preprocessing
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train", type=int, default=800, help="style samples to fine-tune on (MNIST train digits)")
     p.add_argument("--unseen", type=int, default=2000, help="unseen style examples to score (MNIST test digits)")
+    p.add_argument("--model", default=str(ROOT / "model" / "digits.keras"),
+                   help="the parent model, with its served .onnx copy beside it (default: %(default)s)")
     p.add_argument("--data-dir")
     p.add_argument("--out", help="working directory (default: a temp dir)")
     p.add_argument("--seed", type=int, default=0)
@@ -63,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     data = load_for_command(args.data_dir)
     rng = np.random.default_rng(args.seed)
-    parent = load_classifier()  # the served copy of the committed model, as the app reads
-    parent_sha = sha256_file(ROOT / "model" / "digits.keras")
+    parent_path = Path(args.model)
+    parent = load_classifier(parent_path.with_suffix(".onnx"))  # the served copy, as the app reads
+    parent_sha = sha256_file(parent_path)
 
     train_idx = balanced(data.y_train, args.train, rng)
     t = time.perf_counter()
@@ -92,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
     model_dir = out / "model"
     start, cpu_start = time.perf_counter(), time.process_time()
-    status = finetune.main(["--db", f"sqlite:///{db}", "--out", str(model_dir),
+    status = finetune.main(["--db", f"sqlite:///{db}", "--out", str(model_dir), "--model", str(parent_path),
                             *(["--data-dir", args.data_dir] if args.data_dir else []), *args.finetune_args])
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     if status != 0:
