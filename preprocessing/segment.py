@@ -336,7 +336,9 @@ def cut_paths(region: DigitRegion, height: float, most: int = 4) -> list[np.ndar
     """
     h, w = region.mask.shape
     margin = max(2, int(0.25 * height))
-    if w < 2 * margin + 1:
+    # No digit but a 1 is much narrower than half its height: that bounds how many a region holds.
+    most = min(most, int(w / (0.5 * height)))
+    if w < 2 * margin + 1 or most < 1:
         return []
     ink = region.mask > 0
     profile = np.convolve(np.count_nonzero(ink, axis=0).astype(np.float64), np.ones(3) / 3, mode="same")
