@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -10,6 +12,13 @@ import pytest
 from model.batch import collect_paths, read_chunk, read_files
 from tests.corpus import generate_corpus
 from tests.digit_images import draw_digit, png_bytes
+
+
+@pytest.fixture(autouse=True)
+def plain_main(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes import the parent's ``__main__`` file; AppTest (tests/test_app.py) can leave app.py
+    there, which must not run in a worker. A real CLI run has ``model.__main__`` there."""
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
 
 
 def test_collect_paths_expands_folders_sorted_and_keeps_named_files(tmp_path):
