@@ -157,19 +157,16 @@ class DigitClassifier:
 
         A lone digit is read exactly as ``predict`` reads it.
         """
-        found = read_regions(image, self.probabilities)
-        seg = found.segmentation
-        if not found.candidates:
-            return Reading("", [], None, seg.reason, found.steps)
-        if len(found.candidates) == 1:  # a lone digit: the single-digit pipeline, with its junk rules
+        candidates, seg = read_regions(image, self.probabilities)
+        if not candidates:
+            return Reading("", [], None, seg.reason, seg.steps)
+        if len(candidates) == 1:  # a lone digit: the single-digit pipeline, with its junk rules
             single = self.predict(image)
             if single.ok:
                 return Reading(str(single.digit), [single], single.confidence, None, single.steps)
-        digits = [
-            self._prediction(c.probabilities.astype(np.float64), c.digit, seg.input_box(c.region)) for c in found.candidates
-        ]
+        digits = [self._prediction(c.probabilities.astype(np.float64), c.digit, seg.input_box(c.region)) for c in candidates]
         confidence = float(np.prod([d.confidence for d in digits]))
-        return Reading("".join(str(d.digit) for d in digits), digits, confidence, None, found.steps)
+        return Reading("".join(str(d.digit) for d in digits), digits, confidence, None, seg.steps)
 
     def read_batch(self, images: list[np.ndarray]) -> list[Reading]:
         """``read`` for several images."""

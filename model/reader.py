@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from preprocessing import normalize_digit, preprocess
+from preprocessing import normalize_digit
 from preprocessing.segment import DigitRegion, Segmentation, crossings, cut_paths, merge, segment
 
 # Below this confidence a region is looked at again (a cut or a merge may read better); a lone
@@ -84,15 +84,6 @@ class Candidate:
         if h < 0.5 * height:  # a fragment well below the digits' height
             s -= 2.0
         return s
-
-
-@dataclass(frozen=True)
-class ReadResult:
-    """The chosen digits, left to right, and the segmentation they came from."""
-
-    candidates: list[Candidate]
-    segmentation: Segmentation
-    steps: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
 
 def _classify(seg: Segmentation, regions: list[DigitRegion], probabilities: Probabilities) -> list[Candidate]:
@@ -202,15 +193,7 @@ def choose(seg: Segmentation, probabilities: Probabilities) -> list[Candidate]:
     return chosen[::-1]
 
 
-def read_regions(image: np.ndarray, probabilities: Probabilities) -> ReadResult:
+def read_regions(image: np.ndarray, probabilities: Probabilities) -> tuple[list[Candidate], Segmentation]:
     """Segment ``image`` and choose its digits with the network (``probabilities``: uint8 (N,28,28) -> (N,10))."""
     seg = segment(image)
-    if seg.reason is not None:
-        return ReadResult([], seg, seg.steps)
-    return ReadResult(choose(seg, probabilities), seg, seg.steps)
-
-
-def single_digit(image: np.ndarray):
-    """The single-digit pipeline's result for ``image`` (used when one digit is read, so a lone
-    digit is read exactly as ``predict`` reads it)."""
-    return preprocess(image)
+    return ([] if seg.reason is not None else choose(seg, probabilities)), seg
