@@ -14,6 +14,9 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import sys
+import threading
+import types
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -126,17 +129,63 @@ def _work(paths: list[str]) -> list[dict]:
     return read_chunk(_worker_classifier, paths)
 
 
+_launch_lock = threading.Lock()
+
+
+def _launch_without_callers_main(popen, process_obj):
+    """Start a worker process whose start-up never runs the caller's ``__main__`` script.
+
+    multiprocessing tells a spawned or forkserver child to re-import the parent's ``__main__``
+    (by path, as ``__mp_main__``) so that functions defined there can be unpickled. The workers
+    only ever call this module's functions, and re-running the caller's script is harmful: a
+    script without an ``if __name__ == "__main__"`` guard would start the batch again in every
+    worker, a Streamlit script (or the app.py ``AppTest`` leaves as ``__main__``) would run its
+    page, and any script's top-level work would run again in each worker. So while a worker is
+    launched ``__main__`` is a blank module: the preparation data sent to the child names no main
+    module, and the worker starts from this module alone (which the forkserver has preloaded).
+    """
+    with _launch_lock:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            return popen(process_obj)
+        finally:
+            sys.modules["__main__"] = main
+
+
+class _SpawnWorker(multiprocessing.context.SpawnProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _launch_without_callers_main(multiprocessing.context.SpawnProcess._Popen, process_obj)
+
+
+class _SpawnContext(multiprocessing.context.SpawnContext):
+    Process = _SpawnWorker
+
+
+if sys.platform != "win32":
+
+    class _ForkServerWorker(multiprocessing.context.ForkServerProcess):
+        @staticmethod
+        def _Popen(process_obj):
+            return _launch_without_callers_main(multiprocessing.context.ForkServerProcess._Popen, process_obj)
+
+    class _ForkServerContext(multiprocessing.context.ForkServerContext):
+        Process = _ForkServerWorker
+
+
 def _context() -> multiprocessing.context.BaseContext:
     """Fresh worker processes, never a fork of a process whose OpenCV (or TensorFlow) threads are running.
 
     A forkserver imports this module once and forks the workers from that clean process, which
-    is faster than spawning each one; where there is none (Windows) workers are spawned.
+    is faster than spawning each one; where there is none (Windows) workers are spawned. Either
+    way the workers never import the caller's ``__main__`` (``_launch_without_callers_main``).
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
+        ctx = _ForkServerContext()
         ctx.set_forkserver_preload([__name__])
         return ctx
-    return multiprocessing.get_context("spawn")
+    return _SpawnContext()
 
 
 def read_files(

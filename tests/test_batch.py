@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import types
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,13 +15,6 @@ import pytest
 from model.batch import collect_paths, read_chunk, read_files
 from tests.corpus import generate_corpus
 from tests.digit_images import draw_digit, png_bytes
-
-
-@pytest.fixture(autouse=True)
-def plain_main(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Worker processes import the parent's ``__main__`` file; AppTest (tests/test_app.py) can leave app.py
-    there, which must not run in a worker. A real CLI run has ``model.__main__`` there."""
-    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
 
 
 def test_collect_paths_expands_folders_sorted_and_keeps_named_files(tmp_path):
@@ -68,6 +64,57 @@ def test_worker_processes_match_one_process(classifier, tmp_path, monkeypatch):
     assert [r["path"] for r in workers] == paths
     assert workers == in_process
     assert sum(r["ok"] for r in workers) >= 0.9 * len(paths)
+
+
+def corpus_files(folder, n_per_condition=1, seed=5) -> list[str]:
+    from PIL import Image
+
+    paths = []
+    for i, sample in enumerate(generate_corpus(n_per_condition=n_per_condition, seed=seed)):
+        paths.append(str(folder / f"{i:03d}.png"))
+        Image.fromarray(sample.image).save(paths[-1])
+    return paths
+
+
+def test_workers_never_run_the_callers_main_script(classifier, tmp_path, monkeypatch):
+    """multiprocessing re-imports the parent's ``__main__`` file in each spawned/forkserver worker; ours must not.
+
+    AppTest leaves app.py as ``__main__`` (a Streamlit page must not run in a worker), and a user's
+    own script or notebook calling read_files is the same case: its top-level code must run once.
+    """
+    import model.batch
+
+    monkeypatch.setattr(model.batch, "MIN_PARALLEL_FILES", 0)
+    marker = tmp_path / "script-ran"
+    script = tmp_path / "callers_script.py"
+    script.write_text(f"open({str(marker)!r}, 'a').write('ran')\nraise SystemExit('the caller script ran in a worker')\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)  # as a script run by path (or by AppTest) is, with no __spec__
+    main.__spec__ = None
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    paths = corpus_files(tmp_path)
+    rows = list(read_files(paths, jobs=2))
+    assert not marker.exists()
+    assert sys.modules["__main__"] is main
+    assert rows == list(read_files(paths, jobs=1, classifier=classifier))
+
+
+def test_a_script_without_a_main_guard_can_read_on_every_core(tmp_path):
+    """A plain script (no ``if __name__ == "__main__"``) calling read_files runs once and reads on 2 workers."""
+    paths = corpus_files(tmp_path, seed=6)
+    script = tmp_path / "plain.py"
+    script.write_text(
+        "import model.batch\n"
+        "model.batch.MIN_PARALLEL_FILES = 0\n"
+        f"rows = list(model.batch.read_files({paths!r}, jobs=2))\n"
+        "print('read', len(rows), sum(r['ok'] for r in rows))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, str(script)], cwd=root, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("read ") == 1, done.stdout
+    assert done.stdout.split()[1] == str(len(paths))
 
 
 def test_threads_sharing_one_classifier_get_the_answers_of_one_thread(classifier):
