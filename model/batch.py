@@ -32,6 +32,8 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".
 # Files per task: large enough that a task's overhead (pickling paths and results) is noise, small
 # enough that the last tasks finish together and memory stays bounded.
 CHUNK = 64
+# The smallest task, at the end of a batch: a few images, so that a task's overhead stays small beside its work.
+MIN_CHUNK = 4
 # Below this many files, starting the worker processes (~0.5 s) costs more than the extra cores save.
 MIN_PARALLEL_FILES = 100
 # Tasks queued per worker ahead of the one being written out: keeps every core busy without
@@ -188,6 +190,16 @@ def _context() -> multiprocessing.context.BaseContext:
     return _SpawnContext()
 
 
+def _chunks(paths: list[str], jobs: int) -> Iterator[list[str]]:
+    """The tasks: CHUNK files at most, shrinking towards the end (each about the remaining files / (jobs * AHEAD), at
+    least MIN_CHUNK), so that no worker is left reading a full chunk alone while the others have finished."""
+    start = 0
+    while start < len(paths):
+        size = min(CHUNK, max(MIN_CHUNK, math.ceil((len(paths) - start) / (jobs * AHEAD))))
+        yield paths[start : start + size]
+        start += size
+
+
 def read_files(
     paths: Sequence[str],
     model_path: str | os.PathLike | None = None,
@@ -209,8 +221,7 @@ def read_files(
         return
     if classifier is None:
         load_classifier(model_path)  # fail here, with the loader's message, rather than in every worker
-    size = min(CHUNK, max(1, math.ceil(len(paths) / (jobs * AHEAD))))
-    chunks = (paths[start : start + size] for start in range(0, len(paths), size))
+    chunks = _chunks(paths, jobs)
     model = str(model_path) if model_path else (str(classifier.path) if classifier else None)
     with ProcessPoolExecutor(jobs, mp_context=_context(), initializer=_init_worker, initargs=(model,)) as pool:
         pending: deque[Future] = deque(pool.submit(_work, chunk) for chunk in islice(chunks, jobs * AHEAD))
