@@ -8,7 +8,16 @@ For a written number, ``segment`` finds every digit's region left to right (``mo
 the network settle touching and broken digits) and ``normalize_digit`` prepares each.
 """
 
-from preprocessing.components import BLANK_REASON, NOISE_REASON, SPECKS_REASON, DigitSelection, find_digit_box, select_digit
+from preprocessing.components import (
+    BLANK_REASON,
+    NOISE_REASON,
+    SPECKS_REASON,
+    DigitSelection,
+    find_digit_box,
+    find_lines,
+    remove_lines,
+    select_digit,
+)
 from preprocessing.decode import MAX_FILE_BYTES, MAX_PIXELS, ImageDecodeError, decode_file, decode_image
 from preprocessing.image import as_uint8_image
 from preprocessing.ink import INK_LEVEL, InkMap, analyse_ink, extract_ink
@@ -37,9 +46,11 @@ __all__ = [
     "decode_image",
     "extract_ink",
     "find_digit_box",
+    "find_lines",
     "fit_box",
     "normalize_digit",
     "preprocess",
+    "remove_lines",
     "segment",
     "select_digit",
     "stroke_width",

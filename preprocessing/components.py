@@ -38,23 +38,40 @@ def find_digit_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def remove_lines(ink: np.ndarray) -> np.ndarray:
-    """``ink`` with straight lines that are not part of the digit erased: box and frame sides, a
-    scanner's dark edge, ruled lines, an underline.
+    """``ink`` with straight lines that are not part of a digit erased (see :func:`find_lines`).
+
+    Only the line's band is erased, so a digit crossing it keeps its strokes on either side.
+    Returns ``ink`` itself when there is no such line.
+    """
+    zone = find_lines(ink)
+    if zone is None:
+        return ink
+    return cv2.bitwise_and(ink, ink, mask=cv2.bitwise_not(zone * 255))
+
+
+def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
+    """The pixels (uint8 0/1, full size) of the straight lines in an ink map that are no digit's
+    stroke: box and frame sides, a scanner's dark edge, ruled lines, underlines; None when none.
 
     A line is a straight horizontal or vertical band (a few degrees of skew allowed) at least a
-    quarter of the image long that reaches well past the other ink at both ends: a box side or
-    scanner edge runs (almost) the whole image near one edge, even where the digit crosses it;
-    a shorter horizontal line must also lie under the other ink, like an underline. A digit's
-    own bar (a 7's top, a 2's base, a 4's crossbar) ends where the digit does, so it stays. Only
-    the line's band is erased, so a digit crossing it keeps its strokes on either side. Returns
-    ``ink`` itself when there is no such line.
+    quarter of the image long, of any thickness up to a fat marker's. It is stray when
 
-    Lines are found on a copy at most _LINE_SIDE pixels long (cheap on a big photo) and erased
-    at full resolution.
+    * it runs (almost) the whole image near one edge (a box side, a scanner edge), even where a
+      digit crosses it;
+    * or it lies under the other ink and reaches well past it at both ends (an underline);
+    * or it is horizontal, ``_LONG_LINE`` times longer than the digits are tall (no digit has a
+      bar that long) and runs on past all of them at both ends (or out of the image): a ruled
+      line or an underline below or above a written number, whose digits may touch or cross it.
+
+    A digit's own bar (a 7's top, a 2's base, a 4's crossbar) ends where the digit does, so it stays.
+
+    Lines are found in the ink at or above ``level`` (lower: also the faint lines that pieces
+    traced at that level would follow), on a copy at most _LINE_SIDE pixels long (cheap on a big
+    photo); the band is measured again at full resolution.
     """
-    mask = cv2.threshold(ink, INK_LEVEL - 1, 255, cv2.THRESH_BINARY)[1]
+    mask = cv2.threshold(ink, level - 1, 255, cv2.THRESH_BINARY)[1]
     if min(mask.shape) < 16:
-        return ink
+        return None
     f = max(1, -(-max(mask.shape) // _LINE_SIDE))
     if f > 1:
         # Area averaging then a low cut: a thin line still leaves a trace in the small copy.
@@ -64,65 +81,130 @@ def remove_lines(ink: np.ndarray) -> np.ndarray:
     else:
         small = mask // 255
     if min(small.shape) < 16:
-        return ink
+        return None
     # Runs longer than a few stroke widths: a bold stroke holds short runs in every direction.
     run = max(5, int(np.ceil(2.5 * stroke_width(small))))
     # Only box sides stand upright, and a shorter line must lie in the lower half of the ink.
     _, iy, _, ih = cv2.boundingRect(small)
     bands = {False: _straight_lines(small, run, iy + ih / 2.0), True: _straight_lines(small.T, run, None)}
+    if not bands[False] and not bands[True]:
+        return None
     # Lines running (almost) the whole image: the sides of a box are not the digit either.
     sides = np.zeros_like(small)
     for transposed, lines in bands.items():
         for line in lines:
             if line.length >= 0.85 * (small.shape[0] if transposed else small.shape[1]):
                 sides |= line.zone.T if transposed else line.zone
+    # The digits' height, without any of the lines (two ruled lines must not count as one tall digit).
+    without = small.copy()
+    for line in bands[False]:
+        without[line.zone > 0] = 0
+    without[sides > 0] = 0
+    height = _row_height(without) if bands[False] else 0.0
     erase = None
     for transposed, lines in bands.items():
         m, others = (small.T, sides.T) if transposed else (small, sides)
         for line in lines:
-            if not _is_stray_line(line, m, others, transposed, iy + ih / 2.0):
+            if not _is_stray_line(line, m, others, transposed, iy + ih / 2.0, height, without):
                 continue
             full = mask.T if transposed else mask
             zone = line.band(full, f)
             zone = zone.T if transposed else zone
             erase = zone if erase is None else cv2.bitwise_or(erase, zone)
-    if erase is None:
-        return ink
-    return cv2.bitwise_and(ink, ink, mask=cv2.bitwise_not(erase * 255))
+    return erase
 
 
 # Lines are looked for on a copy of the ink map at most this many pixels long.
 _LINE_SIDE = 200
+# A horizontal line this many times longer than the digits are tall is no digit's bar.
+_LONG_LINE = 1.5
+# A line is ink along at least this fraction of its length (gaps bridged: a dotted or broken line).
+_LINE_COVERAGE = 0.85
 
 
-def _is_stray_line(line: _Line, m: np.ndarray, others: np.ndarray, transposed: bool, ink_bottom_half: float) -> bool:
-    """Whether ``line`` (nearly horizontal in ``m``) is a box side or an underline, not a digit's stroke.
+def _is_stray_line(
+    line: _Line,
+    m: np.ndarray,
+    others: np.ndarray,
+    transposed: bool,
+    ink_bottom_half: float,
+    height: float,
+    without: np.ndarray,
+) -> bool:
+    """Whether ``line`` (nearly horizontal in ``m``) is a box side, a ruled line or an underline,
+    not a digit's stroke (see :func:`find_lines`).
 
-    ``ink_bottom_half``: the row where the lower half of all the ink begins (an underline is below it).
+    ``ink_bottom_half``: the row where the lower half of all the ink begins (an underline is below
+    it); ``height``: the height of the row of digits, ``without`` (not transposed) the ink, both
+    without any of the horizontal lines (0: unknown).
     """
     h, w = m.shape
     side = line.length >= 0.85 * w and (line.y <= 0.2 * h or line.y >= 0.8 * h)
-    if not side and (transposed or line.y < ink_bottom_half):
+    long_line = not transposed and height > 0 and line.length >= _LONG_LINE * height
+    if not side and not long_line and (transposed or line.y < ink_bottom_half):
         return False  # cheap exit: only box sides stand upright or above the digit
     rest = m.copy()
     rest[(line.zone > 0) | (others > 0)] = 0
     box = _substantial_box(rest)
-    # What is left must be a digit, not a crumb of one (a 1's stem overhangs its own flag).
-    if box is None or cv2.countNonZero(rest) < 0.3 * cv2.countNonZero(line.zone & m):
+    if box is None:
         return False
-    rx0, ry0, rx1, ry1 = box
-    # A box side only has to run on past the digit; a shorter line must overhang it clearly.
-    margin = max(2.0, 1.5 * line.thickness) if side else max(2.0, (rx1 - rx0) / 6.0, 1.5 * line.thickness)
     # Where other ink touches the line, the line must go on past it: a 7's stem hangs from
     # the end of its bar, a digit crossing a box side leaves line on both sides.
     touching = cv2.bitwise_and(rest, cv2.dilate(line.zone, np.ones((3, 3), np.uint8)))
     cols = np.flatnonzero(touching.any(axis=0))
+    rx0, ry0, rx1, ry1 = box
     lo, hi = (min(rx0, cols[0]), max(rx1, cols[-1] + 1)) if cols.size else (rx0, rx1)
+    if long_line and _runs_past_the_digits(line, rest, touching, without, height, w):
+        return True
+    # What is left must be a digit, not a crumb of one (a 1's stem overhangs its own flag).
+    if cv2.countNonZero(rest) < 0.3 * cv2.countNonZero(line.zone & m):
+        return False
+    # A box side only has to run on past the digit; a shorter line must overhang it clearly.
+    margin = max(2.0, 1.5 * line.thickness) if side else max(2.0, (rx1 - rx0) / 6.0, 1.5 * line.thickness)
     if not (line.x0 <= lo - margin and line.x1 >= hi + margin):
         return False
     # A shorter line counts only under the digit (an underline, a ruled line): above it, a
     # long bar is a 7's, however far it overshoots.
     return side or (not transposed and line.y >= ry1 - 0.15 * (ry1 - ry0))
+
+
+def _runs_past_the_digits(
+    line: _Line, rest: np.ndarray, touching: np.ndarray, without: np.ndarray, height: float, w: int
+) -> bool:
+    """Whether a line longer than a digit's bar is a ruled line or an underline: it runs on past
+    all the digits and the strokes touching it, at both ends (or out of the image). Strokes of
+    digits that join up into a long straight run (a 3's foot meeting a 2's base) end inside the number.
+
+    ``rest``: the ink without this line, ``touching``: the part of it touching the line,
+    ``without``: the ink without any line. Crumbs left beside the line's band are no digits.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(rest, 8, cv2.CV_32S, cv2.CCL_GRANA)
+    strokes = stats[:, cv2.CC_STAT_HEIGHT] >= 0.25 * height
+    strokes[0] = False
+    cols = np.flatnonzero((touching.astype(bool) & strokes[labels]).any(axis=0))
+    digits = _substantial_box(without)
+    if digits is None and not cols.size:
+        return True
+    ends = ([digits[0], digits[2]] if digits is not None else []) + ([cols[0], cols[-1] + 1] if cols.size else [])
+    # Strokes touching it must leave some of it free at each end too: a 2 whose base runs on
+    # into the next 2's base has its diagonal at the line's very end.
+    margin = max(1.0, line.thickness / 2.0)
+    left = line.x0 <= 0 or (line.x0 < min(ends) and (not cols.size or line.x0 <= cols[0] - margin))
+    right = line.x1 >= w or (line.x1 > max(ends) and (not cols.size or line.x1 >= cols[-1] + 1 + margin))
+    return left and right
+
+
+def _row_height(binary: np.ndarray) -> float:
+    """How tall the row of ink is: the rows holding all but 2% of it at either end (0: no ink).
+
+    Unlike the height of its pieces, this holds when the lines taken out first cut the digits
+    into fragments (a 3's arcs that looked straight, a digit crossing a ruled line).
+    """
+    rows = np.cumsum(np.count_nonzero(binary, axis=1))
+    if rows[-1] == 0:
+        return 0.0
+    top, bottom = np.searchsorted(rows, [0.02 * rows[-1], 0.98 * rows[-1]])
+    return float(bottom - top + 1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,8 +239,20 @@ class _Line:
         thickness = self.thickness
         if scale > 1:
             # The line's own columns are the thinnest quarter (a digit crossing it only adds).
-            counts = np.count_nonzero((distance <= (self.thickness + 2) * scale / 2.0) & (mask[:, xs] > 0), axis=0)
+            near = (distance <= (self.thickness + 2) * scale / 2.0) & (mask[:, xs] > 0)
+            counts = np.count_nonzero(near, axis=0)
             thickness = _lower_quartile(counts[counts > 0]) if counts.any() else self.thickness * scale
+            # The small copy places the line to within a pixel of its own, a few here: fit the
+            # band again through the ink of the line's own (thinnest) columns.
+            pure = (counts > 0) & (counts <= 1.5 * thickness + 1)
+            if np.count_nonzero(pure) >= 2:
+                residual = (near[:, pure] * rows).sum(axis=0) / counts[pure] - centre[pure]
+                px = xs[pure].astype(np.float64)
+                tilt, shift = np.polyfit(px - px.mean(), residual, 1)
+                # A steep correction is a digit's stroke pulling the fit: then only shift it.
+                correction = shift + tilt * (xs - px.mean()) if abs(tilt) <= 0.02 else float(np.median(residual))
+                centre = centre + correction
+                distance = np.abs(rows - centre[None, :].astype(np.float32))
         zone = np.zeros((h, w), np.uint8)
         zone[:, xs] = distance <= thickness / 2.0 + 1.0
         return zone
@@ -181,7 +275,12 @@ def _straight_lines(m: np.ndarray, min_run: int, short_below: float | None) -> l
     """
     h, w = m.shape
     run = max(min_run, w // 12)
-    opened = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1))
+    # Pieces of one line that a crossing stroke, a thin pen's wobble or a dotted scan broke apart
+    # join up again (each line found must still be ink along nearly all of its length).
+    # (Padded: OpenCV's default border would stretch every run near the image's edge to it.)
+    opened = cv2.copyMakeBorder(cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel), 0, 0, run, run, cv2.BORDER_CONSTANT, value=0)
+    opened = np.ascontiguousarray(cv2.morphologyEx(opened, cv2.MORPH_CLOSE, kernel)[:, run:-run])
     shortest = max(0.25 * w, 3 * run) if short_below is not None else 0.85 * w
     # Label only the region with runs: OpenCV's component labelling costs per pixel.
     ox, oy, ow, oh = cv2.boundingRect(opened)
@@ -196,6 +295,8 @@ def _straight_lines(m: np.ndarray, min_run: int, short_below: float | None) -> l
         if bw < 0.85 * w and short_below is not None and oy + y + bh < short_below:
             continue
         piece = labels[y : y + bh, x : x + bw] == i
+        if (piece & (m[oy + y : oy + y + bh, ox + x : ox + x + bw] > 0)).any(axis=0).mean() < _LINE_COVERAGE:
+            continue  # runs of separate strokes that only the bridging joined, not one line
         counts = piece.sum(axis=0)
         # The line alone is the thinnest part of the piece (strokes merging with it only add).
         thickness = _lower_quartile(counts[counts > 0])

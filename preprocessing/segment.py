@@ -6,8 +6,9 @@
 What is done here, without any network (pure numpy/OpenCV):
 
 1. the ink map, as for a single digit (``analyse_ink``);
-2. ruled lines and underlines are taken out: a horizontal run of ink much longer than the
-   digits are tall is no stroke of a digit; strokes that cross the line are mended;
+2. ruled lines, underlines, frames and box sides are taken out (``components.find_lines``, the same
+   line finder as for a single digit): a straight line much longer than the digits are tall is
+   no stroke of a digit; strokes that crossed the line are mended;
 3. the ink's pieces (connected components) are grouped into digits: pieces stacked above one
    another belong together (a 5's lifted bar, a 4 drawn in two strokes, a loop broken at the top),
    dots of a dotted or faint stroke join the digit they lie in; specks, box lines and other marks
@@ -26,15 +27,13 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from preprocessing.components import BLANK_REASON, NOISE_REASON, SPECKS_REASON
+from preprocessing.components import BLANK_REASON, NOISE_REASON, SPECKS_REASON, find_lines
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
 from preprocessing.ink import INK_LEVEL, analyse_ink
 from preprocessing.stroke import stroke_width
 
 # Pieces are traced at this lower level (hysteresis), as for single digits.
 _LOW_LEVEL = 80
-# A horizontal run longer than this many digit heights is a ruled line or an underline.
-_LINE_LENGTH = 1.5
 # Regions shorter than this fraction of the digits' height are specks, dots or punctuation.
 _MIN_HEIGHT = 0.4
 # Thin marks taller than this many digit heights are box lines or scanner edges.
@@ -131,13 +130,17 @@ def segment(image: np.ndarray) -> Segmentation:
     if ink_map.status != "ok":
         reason = NOISE_REASON if ink_map.status == "noise" else BLANK_REASON
         return Segmentation(ink, [], scale, 0.0, reason, steps)
+    lines = find_lines(ink, _LOW_LEVEL)
+    if lines is not None:
+        # The band and its faint anti-aliased rim, which pieces traced at _LOW_LEVEL would still follow.
+        lines = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 5)))
+        ink = cv2.bitwise_and(ink, ink, mask=cv2.bitwise_not(lines * 255))
+        steps["lines removed"] = ink
     binary = _hysteresis(ink)
+    if lines is not None:
+        binary = _mend(binary, lines)
     if not binary.any():
         return Segmentation(ink, [], scale, 0.0, BLANK_REASON, steps)
-    binary, lines = remove_lines(binary)
-    if lines.any():
-        ink = cv2.bitwise_and(ink, cv2.bitwise_not(lines))
-        steps["lines removed"] = ink
     regions, height = _group(binary)
     if not regions:
         return Segmentation(ink, [], scale, 0.0, SPECKS_REASON, steps)
@@ -154,86 +157,14 @@ def _hysteresis(ink: np.ndarray) -> np.ndarray:
     return np.where(strong[labels], 255, 0).astype(np.uint8)
 
 
-def _runs(binary: np.ndarray, length: int, vertical: bool = False) -> np.ndarray:
-    """Pixels lying on a horizontal (or vertical) run of at least ``length`` pixels (a morphological opening)."""
-    size = (1, max(1, length)) if vertical else (max(1, length), 1)
-    return cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
-
-
-def remove_lines(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Take ruled lines, underlines, frames and box lines out of a 0/255 ink mask; return (mask, the lines).
-
-    A horizontal run is a line when it is longer than ``_LINE_LENGTH`` times the height of the
-    ink that is left without it (no digit has a bar that long); a vertical run when it is
-    ``_MAX_HEIGHT`` times taller than that (taller than any digit of the row). Lines are thin.
-    Digit strokes that cross or touch a line keep their pixels where it passes.
-    """
-    lines = np.zeros_like(binary)
-    for vertical in (False, True):
-        found = _lines(binary, vertical)
-        if found.any():
-            binary = _cut_and_mend(binary, found, vertical)
-            lines = cv2.bitwise_or(lines, found)
-    return binary, cv2.bitwise_and(lines, cv2.bitwise_not(binary))
-
-
-def _lines(binary: np.ndarray, vertical: bool) -> np.ndarray:
-    """The pixels of thin lines running the long way (see ``remove_lines``)."""
-    x, y, w, h = cv2.boundingRect(binary)
-    # A thin line photographed or scanned comes out dotted: bridge small gaps along it first.
-    gap = max(3, (h if vertical else w) // 40)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, gap) if vertical else (gap, 1))
-    bridged = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, kernel)
-    # Candidates: runs over half the ink's extent. A 7's bar in a tight crop is one, so each is
-    # only confirmed against the height of the rest of the ink.
-    candidates = cv2.bitwise_and(_runs(bridged, max(8, (h if vertical else w) // 2), vertical), binary)
-    if not candidates.any():
-        return candidates
-    rest = cv2.subtract(binary, candidates)
-    height = _typical_height(rest)
-    if height == 0:
-        return np.zeros_like(binary)
-    lines = cv2.bitwise_and(_runs(bridged, int((_MAX_HEIGHT if vertical else _LINE_LENGTH) * height), vertical), binary)
-    if not lines.any():
-        return lines
-    if vertical and not _beyond_the_row(lines, rest, height):
-        return np.zeros_like(binary)  # a tall 1 or 7 of the row, not a frame or box line
-    thickness = np.count_nonzero(lines, axis=1 if vertical else 0).max()
-    if thickness > 0.35 * height:  # a filled block, not a line
-        return np.zeros_like(binary)
-    return lines
-
-
-def _beyond_the_row(lines: np.ndarray, rest: np.ndarray, height: float) -> bool:
-    """Vertical lines that reach well above and below the rest of the ink (frames, box lines, edges)."""
-    rows = np.nonzero(np.count_nonzero(rest, axis=1))[0]
-    line_rows = np.nonzero(np.count_nonzero(lines, axis=1))[0]
-    if len(rows) == 0 or len(line_rows) == 0:
-        return False
-    margin = 0.1 * height
-    return bool(line_rows[0] <= rows[0] - margin and line_rows[-1] >= rows[-1] + margin) or bool(
-        line_rows[0] == 0 or line_rows[-1] == lines.shape[0] - 1
-    )
-
-
-def _cut_and_mend(binary: np.ndarray, lines: np.ndarray, vertical: bool) -> np.ndarray:
-    """``binary`` without ``lines``, bridging the strokes that crossed them."""
-    kept = cv2.subtract(binary, lines)
-    thickness = int(np.count_nonzero(lines, axis=1 if vertical else 0).max())
-    size = (thickness + 3, 1) if vertical else (1, thickness + 3)
-    bridge = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, size))
-    return cv2.bitwise_or(kept, cv2.bitwise_and(bridge, lines))
-
-
-def _typical_height(binary: np.ndarray) -> float:
-    """Height of the tallest sizeable pieces of ink (the digits), 0 when there is no ink."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    if n <= 1:
-        return 0.0
-    heights = stats[1:, cv2.CC_STAT_HEIGHT].astype(np.float64)
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    sizeable = heights[areas >= 0.2 * areas.max()]
-    return float(np.median(sizeable)) if len(sizeable) else float(heights.max())
+def _mend(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """Bridge the digit strokes that crossed an erased line (``lines``: 0/1): where ink lies just
+    above and below the line's band, the band is filled in again."""
+    counts = np.count_nonzero(lines, axis=0)
+    thickness = int(np.median(counts[counts > 0]))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, thickness + 3))
+    bridge = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, kernel)
+    return cv2.bitwise_or(binary, cv2.bitwise_and(bridge, lines * 255))
 
 
 def _tight_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:

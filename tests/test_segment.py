@@ -1,0 +1,135 @@
+"""Segmentation of a written number (preprocessing.segment) and the line finder it shares with
+single digits (preprocessing.components.find_lines): ruled lines and underlines as thick as the
+strokes, digits' own bars, and the fast path for the app's canvas."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from preprocessing import find_lines, segment
+from preprocessing.ink import extract_ink
+
+# Centre lines of digits in a 100 x 140 box (x, y), one list of points per pen stroke.
+STROKES = {
+    "0": [[(50, 10), (20, 35), (12, 70), (20, 110), (50, 130), (80, 110), (88, 70), (80, 35), (50, 10)]],
+    "1": [[(40, 30), (60, 10), (60, 130)]],
+    "2": [[(18, 40), (30, 15), (55, 8), (80, 22), (82, 50), (60, 80), (15, 128), (90, 128)]],
+    "3": [[(18, 22), (50, 8), (80, 25), (75, 55), (45, 68), (80, 82), (85, 112), (50, 132), (15, 118)]],
+    "4": [[(62, 10), (15, 90), (90, 90)], [(68, 50), (68, 132)]],
+    "5": [[(25, 15), (20, 65), (55, 58), (82, 80), (80, 112), (50, 130), (18, 118)], [(28, 12), (85, 12)]],
+    "7": [[(12, 15), (88, 15)], [(88, 15), (40, 132)]],
+    "8": [
+        [(50, 68), (22, 45), (28, 15), (50, 8), (75, 15), (78, 45), (50, 68), (20, 95), (28, 125), (50, 132)]
+        + [(75, 125), (82, 95), (50, 68)]
+    ],
+}
+TOP = 40  # the digits' top row in ``write``
+HEIGHT = 140  # and their height
+
+
+def write(text: str, *, width: int = 9, gap: int = 30, cell: int = 100) -> np.ndarray:
+    """White pen on black (the app's canvas, grey): each digit in its own ``cell`` px wide box."""
+    img = np.zeros((HEIGHT + 2 * TOP, 40 + len(text) * (cell + gap)), np.uint8)
+    for k, ch in enumerate(text):
+        x0 = 20 + k * (cell + gap)
+        for stroke in STROKES[ch]:
+            pts = np.array([(x0 + x * cell / 100, TOP + y) for x, y in stroke], np.int32)
+            cv2.polylines(img, [pts], False, 255, width, cv2.LINE_AA)
+    return img
+
+
+def canvas(grey: np.ndarray) -> np.ndarray:
+    """As the app's canvas sends it: opaque RGBA."""
+    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+
+
+def regions_hold_no_line(seg, line_rows: tuple[int, int]) -> bool:
+    """No region reaches into the rows where a line ran (the line is not part of any digit)."""
+    lo, hi = line_rows
+    return all(r.box[1] + r.box[3] <= lo or r.box[1] >= hi for r in seg.regions)
+
+
+# --- Ruled lines and underlines as thick as the strokes (a fat marker) ----------------------------
+
+
+@pytest.mark.parametrize("text", ["3071", "8245", "50"])
+def test_fat_marker_on_ruled_paper_keeps_every_digit(text: str) -> None:
+    # Ruled paper written on with a fat marker: the lines, edge to edge, are as thick as the
+    # strokes (two of them together thicker than a third of the digits' height), the digits sit
+    # on the lower line and touch the upper one.
+    image = write(text, width=22)
+    h, w = image.shape
+    base, top = TOP + HEIGHT + 4, TOP - 6
+    cv2.line(image, (0, base), (w, base), 255, 30)
+    cv2.line(image, (0, top), (w, top), 255, 30)
+    n, _ = cv2.connectedComponents((image > 127).astype(np.uint8))
+    assert n - 1 == 1, "the lines and the digits must be one piece for this test"
+    seg = segment(canvas(image))
+    assert len(seg.regions) == len(text), [r.box for r in seg.regions]
+    # Each region is one digit's width, left to right, and none is the line.
+    xs = [r.box[0] for r in seg.regions]
+    assert xs == sorted(xs)
+    assert all(r.box[2] < 1.2 * HEIGHT and r.box[3] >= 0.7 * HEIGHT for r in seg.regions)
+
+
+def test_fat_marker_on_ruled_paper_is_read_whole(classifier) -> None:
+    image = write("3071", width=22)
+    w = image.shape[1]
+    cv2.line(image, (0, TOP + HEIGHT + 4), (w, TOP + HEIGHT + 4), 255, 30)
+    cv2.line(image, (0, TOP - 6), (w, TOP - 6), 255, 30)
+    assert classifier.read(canvas(image)).text == "3071"
+
+
+def test_thick_underline_touching_the_digits_is_no_digit() -> None:
+    image = write("4257", width=16)
+    w = image.shape[1]
+    y = TOP + HEIGHT + 2
+    cv2.line(image, (8, y), (w - 8, y), 255, 16)  # a little longer than the number, as thick as the pen
+    seg = segment(canvas(image))
+    assert len(seg.regions) == 4, [r.box for r in seg.regions]
+    assert regions_hold_no_line(seg, (y + 2, y + 9))
+
+
+def test_a_digit_crossing_a_ruled_line_stays_whole() -> None:
+    # The 4's stem and the 7's stroke go through the ruled line: they are mended, not cut off.
+    image = write("47", width=12)
+    w = image.shape[1]
+    y = TOP + 110
+    cv2.line(image, (0, y), (w, y), 255, 12)
+    seg = segment(canvas(image))
+    assert len(seg.regions) == 2
+    for r in seg.regions:
+        assert r.box[1] <= TOP + 20 and r.box[1] + r.box[3] >= TOP + 125, r.box
+
+
+# --- Digits' own bars are no lines ---------------------------------------------------------------
+
+
+def test_long_bars_of_digits_in_a_number_are_kept() -> None:
+    # A 7's bar and a 5's top bar drawn wide, in a number: they end where their digit does.
+    image = write("757", width=16, cell=140)
+    assert find_lines(extract_ink(image)) is None
+    seg = segment(image)
+    assert len(seg.regions) == 3 and "lines removed" not in seg.steps
+    # Without its bar a 7 is only its diagonal, half as wide.
+    assert seg.regions[0].box[2] >= 0.75 * 140 and seg.regions[2].box[2] >= 0.75 * 140, [r.box for r in seg.regions]
+
+
+def test_bases_joined_into_one_straight_run_are_not_a_line() -> None:
+    # "22" written fast: the first 2's base runs on into the second's, one straight stroke
+    # longer than the digits are tall, but a 2's diagonal meets it at its very end.
+    image = write("22", width=12, gap=-25)
+    assert cv2.connectedComponents((image > 127).astype(np.uint8))[0] - 1 == 1, "the bases must join"
+    assert find_lines(extract_ink(image)) is None
+
+
+def test_single_digit_underline_rules_are_unchanged() -> None:
+    # A lone digit's underline (overhanging it clearly) is still found; a 2's base is not.
+    image = write("3", width=12)
+    w = image.shape[1]
+    cv2.line(image, (5, TOP + HEIGHT + 6), (w - 5, TOP + HEIGHT + 6), 255, 5)
+    zone = find_lines(extract_ink(image))
+    assert zone is not None and zone[TOP + HEIGHT + 6, w // 2] and not zone[TOP + 70].any()
+    assert find_lines(extract_ink(write("2", width=12))) is None
