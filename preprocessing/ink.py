@@ -83,11 +83,22 @@ def analyse_ink(image: np.ndarray) -> InkMap:
         # A 1-bit scan with error diffusion draws grey as a density of dots: averaging over a few
         # dots gives the grey back, and the strokes become solid again.
         img = cv2.GaussianBlur(img, (0, 0), _DITHER_SIGMA)
+    if img.ndim == 3 and _colourless(img):
+        # Grey pixels stored as colour (the app's canvas, a grey photo saved as RGB): one channel
+        # holds it all, and every step below gives the same result on it, at a third of the cost.
+        # (After the dithering test, which only ever looked at grey images, as before.)
+        img = cv2.extractChannel(img, 0)
     grey = img if img.ndim == 2 else _contrast_channel(img)
     lighting = _lighting(grey)
     if lighting is None:
         return _threshold(_colour_distance(img), "uniform")
     return _threshold(_flattened(grey, *lighting), "flattened")
+
+
+def _colourless(rgb: np.ndarray) -> bool:
+    """Whether all three channels of an RGB image are the same (a grey image stored as colour)."""
+    r, g, b = cv2.split(rgb)
+    return cv2.countNonZero(cv2.absdiff(r, g)) == 0 and cv2.countNonZero(cv2.absdiff(r, b)) == 0
 
 
 def _dithered(grey: np.ndarray) -> bool:

@@ -136,25 +136,31 @@ def segment(image: np.ndarray) -> Segmentation:
         lines = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 5)))
         ink = cv2.bitwise_and(ink, ink, mask=cv2.bitwise_not(lines * 255))
         steps["lines removed"] = ink
-    binary = _hysteresis(ink)
+    binary, pieces = _hysteresis(ink)
     if lines is not None:
-        binary = _mend(binary, lines)
+        binary, pieces = _mend(binary, lines), None
     if not binary.any():
         return Segmentation(ink, [], scale, 0.0, BLANK_REASON, steps)
-    regions, height = _group(binary)
+    regions, height = _group(binary, pieces)
     if not regions:
         return Segmentation(ink, [], scale, 0.0, SPECKS_REASON, steps)
     return Segmentation(ink, regions, scale, height, None, steps)
 
 
-def _hysteresis(ink: np.ndarray) -> np.ndarray:
-    """0/255 mask of the pieces traced at the low level that reach the ink level somewhere."""
+def _hysteresis(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, np.ndarray, np.ndarray] | None]:
+    """0/255 mask of the pieces traced at the low level that reach the ink level somewhere.
+
+    Also returns the mask's pieces (count, labels, statistics as ``connectedComponentsWithStats``
+    gives them) when they are the traced pieces themselves (all of them reach the ink level: the
+    common case), else None.
+    """
     low = cv2.threshold(ink, _LOW_LEVEL - 1, 255, cv2.THRESH_BINARY)[1]
-    n, labels = cv2.connectedComponents(low, connectivity=8)
-    strong = np.zeros(n, bool)
-    strong[np.unique(labels[ink >= INK_LEVEL])] = True
+    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(low, 8, cv2.CV_32S, cv2.CCL_GRANA)
+    strong = np.bincount(labels[ink >= INK_LEVEL], minlength=n) > 0
     strong[0] = False
-    return np.where(strong[labels], 255, 0).astype(np.uint8)
+    if strong[1:].all():
+        return low, (n, labels, stats)
+    return np.where(strong[labels], 255, 0).astype(np.uint8), None
 
 
 def _mend(binary: np.ndarray, lines: np.ndarray) -> np.ndarray:
@@ -172,20 +178,25 @@ def _tight_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return None if w == 0 or h == 0 else (int(x), int(y), int(w), int(h))
 
 
-def _group(binary: np.ndarray) -> tuple[list[DigitRegion], float]:
-    """Group the mask's pieces into digit regions, left to right; also return the digits' height."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+def _group(binary: np.ndarray, pieces: tuple[int, np.ndarray, np.ndarray] | None = None) -> tuple[list[DigitRegion], float]:
+    """Group the mask's pieces into digit regions, left to right; also return the digits' height.
+
+    ``pieces``: the mask's connected components when already known (see ``_hysteresis``).
+    """
+    if pieces is None:
+        pieces = cv2.connectedComponentsWithStatsWithAlgorithm(binary, 8, cv2.CV_32S, cv2.CCL_GRANA)[:3]
+    n, labels, stats = pieces
     if n <= 1:
         return [], 0.0
     boxes = stats[1:, :4].astype(np.int64)
     areas = stats[1:, cv2.CC_STAT_AREA].astype(np.int64)
     # The row's height: where nearly all the ink is, top to bottom (a speck far off does not count).
-    rows = np.cumsum(np.count_nonzero(binary, axis=1))
+    rows = np.cumsum(cv2.reduce(binary, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() // 255)
     top, bottom = np.searchsorted(rows, [0.01 * rows[-1], 0.99 * rows[-1]])
     row_height = float(max(bottom - top + 1, 1))
     # Pairs of pieces are compared all at once: keep that bounded on a speckled photo.
-    pieces = np.argsort(-areas)[:_MAX_PIECES]
-    groups = [[int(pieces[k]) for k in g] for g in _join_pieces(boxes[pieces], row_height, stroke_width(binary))]
+    largest = np.argsort(-areas)[:_MAX_PIECES]
+    groups = [[int(largest[k]) for k in g] for g in _join_pieces(boxes[largest], row_height, stroke_width(binary))]
     regions = []
     for members in groups:
         gx0 = int(boxes[members, 0].min())

@@ -133,3 +133,34 @@ def test_single_digit_underline_rules_are_unchanged() -> None:
     zone = find_lines(extract_ink(image))
     assert zone is not None and zone[TOP + HEIGHT + 6, w // 2] and not zone[TOP + 70].any()
     assert find_lines(extract_ink(write("2", width=12))) is None
+
+
+# --- The app's canvas: grey stored as colour --------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [None, (48, 60)])
+def test_grey_stored_as_colour_gives_the_ink_of_its_grey_channel(size) -> None:
+    # The canvas sends grey as opaque RGBA: it is analysed as the grey image it is (the fast path),
+    # with exactly the result of the grey image, for a full canvas and for a tight crop alike.
+    from preprocessing import analyse_ink
+
+    grey = write("2587", width=14)
+    if size is not None:
+        grey = cv2.resize(grey, size[::-1], interpolation=cv2.INTER_AREA)
+    grey = np.maximum(grey, np.uint8(30))  # a dark grey background, not pure black
+    for image in (canvas(grey), np.dstack([grey] * 3)):
+        a, b = analyse_ink(image), analyse_ink(grey)
+        assert (a.status, a.source) == (b.status, b.source) and np.array_equal(a.ink, b.ink)
+
+
+def test_a_coloured_pen_is_still_seen_in_colour() -> None:
+    # Not every RGB image is grey: a red pen on green paper of the same brightness has no contrast
+    # in grey but plenty in colour (the fast path must not take it).
+    from preprocessing import analyse_ink
+
+    mask = write("7", width=14) > 127
+    image = np.zeros((*mask.shape, 3), np.uint8)
+    image[:] = (60, 140, 60)
+    image[mask] = (200, 90, 70)
+    ink = analyse_ink(image)
+    assert ink.status == "ok" and np.count_nonzero(ink.ink >= 128) >= 0.8 * np.count_nonzero(mask)
