@@ -89,6 +89,7 @@ def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
     bands = {False: _straight_lines(small, run, iy + ih / 2.0), True: _straight_lines(small.T, run, None)}
     if not bands[False] and not bands[True]:
         return None
+    bands[False] = _join_collinear(bands[False])
     # Lines running (almost) the whole image: the sides of a box are not the digit either.
     sides = np.zeros_like(small)
     for transposed, lines in bands.items():
@@ -256,6 +257,31 @@ class _Line:
         zone = np.zeros((h, w), np.uint8)
         zone[:, xs] = distance <= thickness / 2.0 + 1.0
         return zone
+
+
+def _join_collinear(lines: list[_Line]) -> list[_Line]:
+    """Pieces of one straight line (broken where digits sit on it or cross it) joined into one:
+    neighbours along the same straight band, at most a pen's width or two apart across it."""
+    lines = sorted(lines, key=lambda line: line.x0)
+    joined: list[_Line] = []
+    for line in lines:
+        for k, prev in enumerate(joined):
+            if line.x0 < prev.x1 or abs(line.slope - prev.slope) > 0.05:
+                continue
+            # Where the gap is, each piece's centre line continued must meet the other's.
+            drift = abs((prev.slope * line.x0 + prev.offset) - (line.slope * line.x0 + line.offset))
+            if drift > max(1.5, prev.thickness, line.thickness):
+                continue
+            left = (prev.x0, prev.slope * prev.x0 + prev.offset)
+            right = (line.x1, line.slope * line.x1 + line.offset)
+            slope = (right[1] - left[1]) / max(right[0] - left[0], 1)
+            offset = left[1] - slope * left[0]
+            zone = np.maximum(prev.zone, line.zone)
+            joined[k] = _Line(prev.x0, line.x1, slope, offset, min(prev.thickness, line.thickness), zone)
+            break
+        else:
+            joined.append(line)
+    return joined
 
 
 def _lower_quartile(values: np.ndarray) -> float:

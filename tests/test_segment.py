@@ -164,3 +164,18 @@ def test_a_coloured_pen_is_still_seen_in_colour() -> None:
     image[mask] = (200, 90, 70)
     ink = analyse_ink(image)
     assert ink.status == "ok" and np.count_nonzero(ink.ink >= 128) >= 0.8 * np.count_nonzero(mask)
+
+
+def test_an_underline_broken_under_a_digit_is_one_line() -> None:
+    # A thin pen's underline, interrupted under the middle digit (as where a digit sits on it and
+    # a thin pen's line merges with it): each piece is shorter than the number, together they are
+    # one line running past it.
+    image = write("808", width=4)
+    w = image.shape[1]
+    y = TOP + HEIGHT + 3
+    cv2.line(image, (6, y), (175, y), 255, 3)
+    cv2.line(image, (225, y), (w - 6, y), 255, 3)
+    zone = find_lines(extract_ink(image))
+    assert zone is not None and zone[y, 20] and zone[y, w - 20] and not zone[: TOP + HEIGHT - 10].any()
+    seg = segment(image)
+    assert len(seg.regions) == 3 and regions_hold_no_line(seg, (y - 1, y + 2))
