@@ -44,6 +44,7 @@ from tests.test_e2e import (  # noqa: E402  (the real-browser test's selectors a
 
 NUMBER = [("1", 0), ("7", 100), ("0", 260)]  # (digit, left edge in canvas pixels): the e2e test's 170
 ANSWER_TIMEOUT_MS = 20_000
+SHOTS = ROOT / "artifacts" / "sessions"  # the canvas of every stroke that was not answered
 
 
 class Server:
@@ -121,7 +122,9 @@ async def session(browser, url: str, rounds: int, results: dict) -> None:
     await page.get_by_text(HINT).wait_for(timeout=120_000)
     for version in range(rounds):
         key = f"canvas-{version}"
-        await page.locator(f".st-key-{key} canvas.upper-canvas").wait_for(timeout=60_000)
+        canvas = page.locator(f".st-key-{key} canvas.upper-canvas")
+        await canvas.wait_for(timeout=60_000)
+        first_canvas = await canvas.element_handle()  # still in the page at the end of the round, unless re-created
         expected = ""
         for digit, left in NUMBER:
             expected += digit
@@ -131,7 +134,12 @@ async def session(browser, url: str, rounds: int, results: dict) -> None:
                 results["latencies"].append(await handle.json_value())
             except Exception:
                 shown = await page.locator('[data-testid="stMetricValue"]:visible').all_inner_texts()
-                results["missed"].append(f"expected {expected}, shown {shown}")
+                results["missed"].append(f"round {version + 1}: expected {expected}, shown {shown}")
+                if results.get("shots"):
+                    name = f"missed-{len(results['missed'])}-{expected}.png"
+                    await page.locator(f".st-key-{key}").screenshot(path=results["shots"] / name)
+        if not await first_canvas.evaluate("c => c.isConnected"):
+            results["recreated"] += 1
         if version + 1 < rounds:
             await page.get_by_role("button", name="Clear").click()
             await page.get_by_text(HINT).wait_for(timeout=60_000)
@@ -142,7 +150,7 @@ async def session(browser, url: str, rounds: int, results: dict) -> None:
 async def crowd(url: str, sessions: int, rounds: int) -> dict:
     from playwright.async_api import async_playwright
 
-    results = {"latencies": [], "missed": [], "errors": 0}
+    results = {"latencies": [], "missed": [], "errors": 0, "recreated": 0, "shots": SHOTS}
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium_path(), headless=True, args=FLAGS)
         start = time.perf_counter()
@@ -166,6 +174,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
+    SHOTS.mkdir(parents=True, exist_ok=True)
     log_path = Path(tempfile.gettempdir()) / f"sessions-benchmark-{os.getpid()}.log"
     server = Server(log_path)
     try:
@@ -175,8 +184,10 @@ def main() -> None:
         for label, n in (("1 session alone", 1), (f"{args.sessions} sessions at once", args.sessions)):
             result = asyncio.run(crowd(server.url, n, args.rounds))
             rows.append(summary(label, n, args.rounds, result, server))
-            for miss in result["missed"][:5]:
+            for miss in result["missed"][:10]:
                 print(f"  {label}: not answered: {miss}")
+            if result["recreated"]:
+                print(f"  {label}: in {result['recreated']} rounds the canvas element was re-created while drawing")
             print(f"{label}: {result['seconds']:.1f} s", flush=True)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
