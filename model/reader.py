@@ -1,11 +1,14 @@
-"""Read a whole number: segmentation proposes where the digits are, the network chooses.
+"""Read a whole number: segmentation proposes where the digits are, the networks choose.
 
 ``preprocessing.segment`` finds the digit regions (detection). Most regions are plainly one
-digit: the network reads them with confidence and they are kept. A region that is too wide for
-one digit, or that the network reads without confidence, may be two touching digits or half of
-a broken one. For those, candidate cuts and merges with close neighbours are scored by the
-network, and the segmentation whose digits it reads most confidently wins (a small dynamic
-programme over the pieces, with a shape prior).
+digit: the classifier reads them with confidence and they are kept. A region that is too wide
+for one digit, that the classifier reads without confidence, or that the whole-digit check
+doubts, may be two touching digits or half of a broken one. For those, candidate cuts and merges
+with close neighbours are scored, and the segmentation whose digits score best wins (a small
+dynamic programme over the pieces). A candidate's score is the classifier's log-probability,
+plus the whole-digit check's (``training.whole_digit``: is this, seen in its surroundings,
+exactly one whole digit?), plus a shape prior from MNIST's aspect ratios. The classifier alone
+reads half of a 0 as a confident 1; the check is what tells it is half of something.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from preprocessing import normalize_digit
+from preprocessing.context import context_window
 from preprocessing.segment import DigitRegion, Segmentation, crossings, cut_paths, merge, segment
 
 # Below this confidence a region is looked at again (a cut or a merge may read better); a lone
@@ -53,7 +57,15 @@ LOG_ASPECT = {
     5: (-0.068, 0.242), 6: (-0.304, 0.209), 7: (-0.245, 0.206), 8: (-0.262, 0.212), 9: (-0.371, 0.201),
 }
 
+# Weight of the whole-digit check's log-probability in a candidate's score, and below what
+# probability a region is looked at again.
+WHOLE_WEIGHT = 1.0
+RECHECK_WHOLE = 0.5
+
 Probabilities = Callable[[np.ndarray], np.ndarray]
+# uint8 (N, 32, 48, 2) context windows (preprocessing.context) -> (N,): the probability that each
+# candidate is exactly one whole digit.
+Wholeness = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ class Candidate:
     region: DigitRegion
     digit: np.ndarray
     probabilities: np.ndarray
+    whole: float = 1.0  # the whole-digit check's probability that this is exactly one digit
 
     @property
     def label(self) -> int:
@@ -79,6 +92,7 @@ class Candidate:
         z = (math.log(w / h) - mean) / sd
         excess = max(0.0, z - SHAPE_SLACK, -z - SLIVER)
         s = math.log(max(self.confidence, 1e-9)) - DIGIT_COST - SHAPE_WEIGHT * min(0.5 * excess**2, 8.0)
+        s += WHOLE_WEIGHT * math.log(max(self.whole, 1e-4))
         if w > TWO_WIDE * h:
             s -= WIDE_COST
         if h < 0.5 * height:  # a fragment well below the digits' height
@@ -86,19 +100,22 @@ class Candidate:
         return s
 
 
-def _classify(seg: Segmentation, regions: list[DigitRegion], probabilities: Probabilities) -> list[Candidate]:
+def _classify(
+    seg: Segmentation, regions: list[DigitRegion], probabilities: Probabilities, wholeness: Wholeness | None
+) -> list[Candidate]:
     if not regions:
         return []
     digits = np.stack([normalize_digit(seg.crop(r)).digit for r in regions])
     probs = probabilities(digits)
-    return [Candidate(r, d, p) for r, d, p in zip(regions, digits, probs)]
+    whole = np.ones(len(digits)) if wholeness is None else wholeness(np.stack([context_window(seg, r) for r in regions]))
+    return [Candidate(r, d, p, float(w)) for r, d, p, w in zip(regions, digits, probs, whole)]
 
 
 def _needs_second_look(c: Candidate, typical_width: float | None, confidence: float = RECHECK_CONFIDENCE) -> bool:
     _, _, w, h = c.region.box
     mean, sd = LOG_ASPECT[c.label]
     wide = math.log(w / h) > mean + RECHECK_Z * sd or (typical_width is not None and w > RECHECK_WIDTH * typical_width)
-    return c.confidence < confidence or wide
+    return c.confidence < confidence or c.whole < RECHECK_WHOLE or wide
 
 
 def typical_width(candidates: list[Candidate]) -> float | None:
@@ -107,7 +124,9 @@ def typical_width(candidates: list[Candidate]) -> float | None:
     return float(np.median(widths)) if len(candidates) >= 3 and len(widths) >= 2 else None
 
 
-def _atoms(seg: Segmentation, first: list[Candidate], doubtful: list[bool]) -> tuple[list[DigitRegion], list[int], list[float]]:
+def cut_pieces(
+    seg: Segmentation, regions: list[DigitRegion], doubtful: list[bool]
+) -> tuple[list[DigitRegion], list[int], list[float]]:
     """The pieces the dynamic programme joins: each doubtful region cut at its candidate columns.
 
     Returns the pieces, per piece the index of the region it came from, and per piece the price
@@ -116,39 +135,34 @@ def _atoms(seg: Segmentation, first: list[Candidate], doubtful: list[bool]) -> t
     atoms: list[DigitRegion] = []
     origin: list[int] = []
     price: list[float] = []
-    for k, c in enumerate(first):
-        parts, prices = [c.region], [0.0]
+    for k, region in enumerate(regions):
+        parts, prices = [region], [0.0]
         if doubtful[k]:
-            edges = [None, *cut_paths(c.region, seg.digit_height), None]
+            edges = [None, *cut_paths(region, seg.digit_height), None]
             parts, prices = [], []
             for a, b in zip(edges, edges[1:]):
-                part = c.region.between(a, b)
+                part = region.between(a, b)
                 if part is not None:
                     parts.append(part)
-                    prices.append(0.0 if a is None else CUT_COST * max(0, crossings(c.region, a) - 1))
+                    prices.append(0.0 if a is None else CUT_COST * max(0, crossings(region, a) - 1))
         atoms.extend(parts)
         origin.extend([k] * len(parts))
         price.extend(prices)
     return atoms, origin, price
 
 
-def choose(seg: Segmentation, probabilities: Probabilities) -> list[Candidate]:
-    """The digits of the segmentation the network reads best, left to right."""
-    first = _classify(seg, seg.regions, probabilities)
-    height = seg.digit_height
-    width = typical_width(first)
-    doubtful = [_needs_second_look(c, width) for c in first]
-    if len(first) == 1:  # a lone region is split only when it is too wide for one digit, not for doubt alone
-        doubtful = [_needs_second_look(first[0], width, RECHECK_CONFIDENCE_ALONE)]
-    if not any(doubtful):
-        return first
-    atoms, origin, price = _atoms(seg, first, doubtful)
-    # Candidate spans: consecutive pieces of one region (a region cut, or not), or whole
-    # neighbouring regions (a digit broken in two) when one of them is doubtful and the gap small.
+def candidate_spans(
+    atoms: list[DigitRegion], origin: list[int], doubtful: list[bool], height: float
+) -> dict[tuple[int, int], DigitRegion]:
+    """Every run of pieces that may be one digit, keyed by (first piece, last piece).
+
+    Consecutive pieces of one region (a region cut, or not), or whole neighbouring regions (a
+    digit broken in two) when one of them is doubtful and the gap between them small; never
+    wider than MAX_WIDTH digit heights.
+    """
     first_atom = {k: origin.index(k) for k in set(origin)}
     last_atom = {k: len(origin) - 1 - origin[::-1].index(k) for k in set(origin)}
     spans: dict[tuple[int, int], DigitRegion] = {}
-    known: dict[tuple[int, int], Candidate] = {}
     for i in range(len(atoms)):
         for j in range(i, len(atoms)):
             if origin[i] != origin[j]:
@@ -163,12 +177,32 @@ def choose(seg: Segmentation, probabilities: Probabilities) -> list[Candidate]:
             span = merge(atoms[i : j + 1])
             if span.box[2] > MAX_WIDTH * height:
                 break
-            if i == j and first_atom[origin[i]] == last_atom[origin[i]]:
-                known[(i, j)] = first[origin[i]]
-            else:
-                spans[(i, j)] = span
+            spans[(i, j)] = span
+    return spans
+
+
+def choose(seg: Segmentation, probabilities: Probabilities, wholeness: Wholeness | None = None) -> list[Candidate]:
+    """The digits of the segmentation the networks read best, left to right."""
+    first = _classify(seg, seg.regions, probabilities, wholeness)
+    height = seg.digit_height
+    width = typical_width(first)
+    doubtful = [_needs_second_look(c, width) for c in first]
+    if len(first) == 1:  # a lone region is split only when it is too wide for one digit, not for doubt alone
+        doubtful = [_needs_second_look(first[0], width, RECHECK_CONFIDENCE_ALONE)]
+    if not any(doubtful):
+        return first
+    atoms, origin, price = cut_pieces(seg, [c.region for c in first], doubtful)
+    spans = candidate_spans(atoms, origin, doubtful, height)
+    known: dict[tuple[int, int], Candidate] = {}
+    first_atom = {k: origin.index(k) for k in set(origin)}
+    last_atom = {k: len(origin) - 1 - origin[::-1].index(k) for k in set(origin)}
+    for key in list(spans):
+        i, j = key
+        if i == j and first_atom[origin[i]] == last_atom[origin[i]]:  # an uncut region: read already
+            known[key] = first[origin[i]]
+            del spans[key]
     keys = list(spans)
-    for key, cand in zip(keys, _classify(seg, [spans[k] for k in keys], probabilities)):
+    for key, cand in zip(keys, _classify(seg, [spans[k] for k in keys], probabilities, wholeness)):
         known[key] = cand
     # best[j]: best score of reading atoms 0..j-1; back[j]: where its last digit starts.
     n = len(atoms)
@@ -193,7 +227,10 @@ def choose(seg: Segmentation, probabilities: Probabilities) -> list[Candidate]:
     return chosen[::-1]
 
 
-def read_regions(image: np.ndarray, probabilities: Probabilities) -> tuple[list[Candidate], Segmentation]:
-    """Segment ``image`` and choose its digits with the network (``probabilities``: uint8 (N,28,28) -> (N,10))."""
+def read_regions(
+    image: np.ndarray, probabilities: Probabilities, wholeness: Wholeness | None = None
+) -> tuple[list[Candidate], Segmentation]:
+    """Segment ``image`` and choose its digits with the networks (``probabilities``: uint8 (N,28,28) -> (N,10);
+    ``wholeness``, optional: context windows -> (N,), the whole-digit check)."""
     seg = segment(image)
-    return ([] if seg.reason is not None else choose(seg, probabilities)), seg
+    return ([] if seg.reason is not None else choose(seg, probabilities, wholeness)), seg

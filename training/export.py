@@ -28,7 +28,8 @@ MAX_DIFFERENCE = 1e-4
 def export_onnx(model, path: Path, check_images: np.ndarray | None = None) -> float:
     """Write ``model`` as ONNX at ``path`` (atomically) after checking it agrees with Keras.
 
-    ``check_images``: uint8 (N, 28, 28) images to compare on (default: 256 random ones).
+    ``check_images``: uint8 images to compare on, (N, 28, 28) or with channels (N, H, W, C) for
+    another input shape (default: 256 random 28x28 ones).
     Returns the largest absolute difference in probabilities.
     """
     from model.classifier import onnx_forward
@@ -39,7 +40,9 @@ def export_onnx(model, path: Path, check_images: np.ndarray | None = None) -> fl
     try:
         if check_images is None:
             check_images = np.random.default_rng(0).integers(0, 256, (256, 28, 28), dtype=np.uint8)
-        x = check_images.astype(np.float32)[..., None] / 255.0
+        x = check_images.astype(np.float32) / 255.0
+        if x.ndim == 3:
+            x = x[..., None]
         expected = np.asarray(model(x, training=False))  # also builds the model: Keras exports only called models
         model.export(tmp, format="onnx", verbose=False)
         forward = onnx_forward(Path(tmp))
