@@ -15,6 +15,7 @@ import pytest
 from model.reader import LOG_ASPECT
 from preprocessing import segment
 from tests.corpus import generate_corpus
+from tests.digit_images import STROKES
 from tests.number_corpus import LAYOUTS, RENDERERS, condition_names, generate_numbers
 
 REPORT = Path(__file__).resolve().parent.parent / "artifacts" / "number_corpus_report.md"
@@ -24,18 +25,6 @@ N_PER_CONDITION = 25
 MIN_APART = 0.89  # numbers whose digits do not touch (apart, broken, ruled)
 MIN_TOUCHING = 0.55  # numbers with a touching pair
 
-# Centre lines of digits in a 100 x 140 box (x, y), one list of points per pen stroke.
-STROKES = {
-    "0": [[(50, 10), (20, 35), (12, 70), (20, 110), (50, 130), (80, 110), (88, 70), (80, 35), (50, 10)]],
-    "1": [[(40, 30), (60, 10), (60, 130)]],
-    "2": [[(18, 40), (30, 15), (55, 8), (80, 22), (82, 50), (60, 80), (15, 128), (90, 128)]],
-    "3": [[(18, 22), (50, 8), (80, 25), (75, 55), (45, 68), (80, 82), (85, 112), (50, 132), (15, 118)]],
-    "4": [[(62, 10), (15, 90), (90, 90)], [(68, 50), (68, 132)]],
-    "5": [[(25, 15), (20, 65), (55, 58), (82, 80), (80, 112), (50, 130), (18, 118)], [(28, 12), (85, 12)]],
-    "7": [[(12, 15), (88, 15)], [(88, 15), (40, 132)]],
-    "8": [[(50, 68), (22, 45), (28, 15), (50, 8), (75, 15), (78, 45), (50, 68), (20, 95), (28, 125), (50, 132), (75, 125),
-           (82, 95), (50, 68)]],
-}
 
 
 def write(text: str, *, gap: int = 30, width: int = 9, height: int = 140, ink: int = 0, paper: int = 255,
