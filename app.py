@@ -213,6 +213,11 @@ def model_tab(path: Path) -> None:
     )
     st.caption(f"Answers below {LOW_CONFIDENCE:.0%} confidence are shown as a guess with a warning.")
     lineage_section(card)
+    helpers = ui.number_reader_lines(path.parent)
+    if helpers:
+        st.subheader("Reading whole numbers")
+        st.markdown("Beside the digit classifier, two small networks help read a number of several digits:\n"
+                    + "\n".join(helpers))
 
     reports = path.parent / "reports"
     if test.get("per_class"):

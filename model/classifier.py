@@ -19,8 +19,10 @@ import cv2
 import numpy as np
 
 from model.reader import read_regions
+from model.sequence import CLASSES, STEPS
 from preprocessing import preprocess
 from preprocessing.context import WINDOW
+from preprocessing.line import LINE
 
 MODEL_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL_PATH = MODEL_DIR / "digits.onnx"
@@ -28,6 +30,9 @@ KERAS_MODEL_PATH = MODEL_DIR / "digits.keras"
 # The whole-digit check the reader asks of each candidate digit (training.whole_digit); served
 # from the classifier's folder. Without it numbers are read with the classifier alone.
 WHOLE_DIGIT_NAME = "whole_digit.onnx"
+# The sequence reader (training.sequence_reader), which reads a whole line of digits at once: the
+# reader takes from it how many digits a line holds and where, and a second opinion on each.
+SEQUENCE_NAME = "sequence.onnx"
 CARD_PATH = MODEL_DIR / "model_card.json"
 TRAIN_COMMAND = "python -m training.train --out model/"
 # Below this top-class probability the answer is shown as a guess, not a result. Chosen from
@@ -62,6 +67,8 @@ class Prediction:
     steps: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     box: tuple[int, int, int, int] | None = None  # (x, y, w, h) of the digit in the input image
     whole: float | None = None  # a digit of a number: the whole-digit check's probability that it is one digit
+    # A digit of a number: whether the sequence reader read this same digit here (None: not asked).
+    sequence_agrees: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -69,7 +76,7 @@ class Prediction:
 
     @property
     def low_confidence(self) -> bool:
-        doubted = self.whole is not None and self.whole < NOT_WHOLE
+        doubted = self.whole is not None and self.whole < NOT_WHOLE and not self.sequence_agrees
         return self.confidence is not None and (self.confidence < LOW_CONFIDENCE or doubted)
 
 
@@ -129,10 +136,18 @@ def keras_forward(path: Path) -> Forward:
 class DigitClassifier:
     """A loaded network plus the preprocessing that turns any image into its MNIST-like input."""
 
-    def __init__(self, forward: Forward, path: Path, whole_digit: Forward | None = None):
+    def __init__(
+        self, forward: Forward, path: Path, whole_digit: Forward | None = None, sequence: Forward | None = None
+    ):
         self._forward = forward
         self._whole_digit = whole_digit
+        self._sequence = sequence
         self.path = path
+
+    def sequence(self, strips: np.ndarray) -> np.ndarray:
+        """(N, 64, 11) per-column CTC probabilities (blank, digits 0-9) for uint8 (N, 32, 256) line strips."""
+        x = strips.astype(np.float32)[..., None] / 255.0
+        return self._sequence(x).reshape(len(strips), -1, 11)
 
     def wholeness(self, windows: np.ndarray) -> np.ndarray:
         """(N,) probability that each candidate is exactly one whole digit (1 without the check).
@@ -170,24 +185,31 @@ class DigitClassifier:
             results.append(self._prediction(rows[i], p.digit, p.box, p.steps))
         return results
 
-    def _prediction(self, row: np.ndarray, processed: np.ndarray, box, steps=None, whole=None) -> Prediction:
+    def _prediction(self, row: np.ndarray, processed: np.ndarray, box, steps=None, whole=None, agrees=None) -> Prediction:
         digit = int(row.argmax())
-        return Prediction(digit, float(row[digit]), [float(v) for v in row], processed, None, steps or {}, box, whole)
+        return Prediction(
+            digit, float(row[digit]), [float(v) for v in row], processed, None, steps or {}, box, whole, agrees
+        )
 
     def read(self, image: np.ndarray) -> Reading:
         """Read the whole number in one image (H×W, H×W×3 RGB or H×W×4 RGBA, uint8): every digit, left to right.
 
         A lone digit is read exactly as ``predict`` reads it.
         """
-        candidates, seg = read_regions(image, self.probabilities, self.wholeness)
+        sequence = self.sequence if self._sequence is not None else None
+        candidates, seg = read_regions(image, self.probabilities, self.wholeness, sequence)
         if not candidates:
             return Reading("", [], None, seg.reason, seg.steps)
         if len(candidates) == 1:  # a lone digit: the single-digit pipeline, with its junk rules
-            single = dataclasses.replace(self.predict(image), whole=candidates[0].whole)
+            single = self.predict(image)
+            agrees = candidates[0].sequence_agrees if single.digit == candidates[0].label else None
+            single = dataclasses.replace(single, whole=candidates[0].whole, sequence_agrees=agrees)
             if single.ok:
                 return Reading(str(single.digit), [single], single.confidence, None, single.steps)
         digits = [
-            self._prediction(c.probabilities.astype(np.float64), c.digit, seg.input_box(c.region), whole=c.whole)
+            self._prediction(
+                c.probabilities.astype(np.float64), c.digit, seg.input_box(c.region), None, c.whole, c.sequence_agrees
+            )
             for c in candidates
         ]
         confidence = float(np.prod([d.confidence for d in digits]))
@@ -213,16 +235,19 @@ def load_classifier(path: str | os.PathLike | None = None) -> DigitClassifier:
         ) from exc
     if out.shape != (2, 10):
         raise ModelLoadError(f"{path} returns shape {out.shape} for two 28x28 images, expected (2, 10)")
-    return DigitClassifier(forward, path, _load_whole_digit(path.parent / WHOLE_DIGIT_NAME))
+    whole_digit = _load_helper(path.parent / WHOLE_DIGIT_NAME, (*WINDOW, 2), 1)
+    sequence = _load_helper(path.parent / SEQUENCE_NAME, (*LINE, 1), STEPS * CLASSES)
+    return DigitClassifier(forward, path, whole_digit, sequence)
 
 
-def _load_whole_digit(path: Path) -> Forward | None:
-    """The whole-digit check beside the model, or None (numbers are then read without it) when absent or unusable."""
+def _load_helper(path: Path, shape: tuple[int, ...], outputs: int) -> Forward | None:
+    """A helper network beside the model (the whole-digit check, the sequence reader), or None when
+    absent or unusable: numbers are then read without it."""
     if not path.is_file():
         return None
     try:
         forward = onnx_forward(path)
-        ok = forward(np.zeros((2, *WINDOW, 2), np.float32)).shape == (2, 1)
+        ok = forward(np.zeros((2, *shape), np.float32)).shape == (2, outputs)
     except Exception:  # a broken optional part must not stop the classifier from working
         return None
     return forward if ok else None

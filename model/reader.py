@@ -13,14 +13,17 @@ reads half of a 0 as a confident 1; the check is what tells it is half of someth
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from model.sequence import Peak, decode
 from preprocessing import normalize_digit
 from preprocessing.context import context_window
+from preprocessing.line import line_image
 from preprocessing.segment import DigitRegion, Segmentation, crossings, cut_paths, merge, segment
 
 # Below this confidence a region is looked at again (a cut or a merge may read better); a lone
@@ -62,10 +65,24 @@ LOG_ASPECT = {
 WHOLE_WEIGHT = 1.0
 RECHECK_WHOLE = 0.5
 
+# The sequence reader (model.sequence): a candidate holding none or several of its digits pays this
+# per digit too few or too many; its digit probabilities weigh this much beside the classifier's.
+PEAK_COST = 6.0
+SEQUENCE_WEIGHT = 1.0
+# With the sequence reader counting the digits, the whole-digit check weighs less: it was trained on
+# cuts labelled by their ink, and a cut between touching digits always takes a little of the other.
+WHOLE_WEIGHT_WITH_SEQUENCE = 0.25
+# A piece shorter than this many digit heights, with none of the sequence reader's digits in it, may be
+# left out of the reading for this price.
+FRAGMENT = 0.5
+SKIP_COST = 1.0
+
 Probabilities = Callable[[np.ndarray], np.ndarray]
 # uint8 (N, 32, 48, 2) context windows (preprocessing.context) -> (N,): the probability that each
 # candidate is exactly one whole digit.
 Wholeness = Callable[[np.ndarray], np.ndarray]
+# uint8 (N, 32, 256) line strips (preprocessing.line) -> (N, 64, 11): per column, CTC blank and digit probabilities.
+Sequence = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -74,12 +91,30 @@ class Candidate:
 
     region: DigitRegion
     digit: np.ndarray
-    probabilities: np.ndarray
+    classified: np.ndarray  # the classifier's probabilities for the 28x28 digit
     whole: float = 1.0  # the whole-digit check's probability that this is exactly one digit
+    # The sequence reader's digits whose centre lies in this candidate (None: no sequence reader).
+    peaks: tuple[Peak, ...] | None = None
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """The classifier's probabilities, times the sequence reader's where it sees exactly one digit here."""
+        if self.peaks is None or len(self.peaks) != 1:
+            return self.classified
+        joint = self.classified * self.peaks[0].probabilities**SEQUENCE_WEIGHT
+        total = joint.sum()
+        return joint / total if total > 0 else self.classified
 
     @property
     def label(self) -> int:
         return int(self.probabilities.argmax())
+
+    @property
+    def sequence_agrees(self) -> bool | None:
+        """Whether the sequence reader sees exactly one digit here, the same one the classifier reads (None: not asked)."""
+        if self.peaks is None:
+            return None
+        return len(self.peaks) == 1 and self.peaks[0].digit == int(self.classified.argmax())
 
     @property
     def confidence(self) -> float:
@@ -92,12 +127,23 @@ class Candidate:
         z = (math.log(w / h) - mean) / sd
         excess = max(0.0, z - SHAPE_SLACK, -z - SLIVER)
         s = math.log(max(self.confidence, 1e-9)) - DIGIT_COST - SHAPE_WEIGHT * min(0.5 * excess**2, 8.0)
-        s += WHOLE_WEIGHT * math.log(max(self.whole, 1e-4))
+        s += (WHOLE_WEIGHT if self.peaks is None else WHOLE_WEIGHT_WITH_SEQUENCE) * math.log(max(self.whole, 1e-4))
         if w > TWO_WIDE * h:
             s -= WIDE_COST
         if h < 0.5 * height:  # a fragment well below the digits' height
             s -= 2.0
+        if self.peaks is not None:
+            s -= PEAK_COST * self.peak_mismatch
         return s
+
+    @property
+    def peak_mismatch(self) -> float:
+        """How far this is from holding exactly one of the sequence reader's digits: 1 for none, and
+        for each one too many its confidence (an unsure extra digit counts less)."""
+        if not self.peaks:
+            return 1.0
+        confidences = sorted(p.confidence for p in self.peaks)
+        return float(sum(confidences[:-1]))
 
 
 def _classify(
@@ -125,12 +171,14 @@ def typical_width(candidates: list[Candidate]) -> float | None:
 
 
 def cut_pieces(
-    seg: Segmentation, regions: list[DigitRegion], doubtful: list[bool]
+    seg: Segmentation, regions: list[DigitRegion], doubtful: list[bool], near: list[tuple[float, ...]] | None = None
 ) -> tuple[list[DigitRegion], list[int], list[float]]:
     """The pieces the dynamic programme joins: each doubtful region cut at its candidate columns.
 
-    Returns the pieces, per piece the index of the region it came from, and per piece the price
-    of starting a digit there (the strokes its left cut crosses beyond the first; 0 at a region's edge).
+    ``near``: per region, ink-map columns where a cut is wanted (between two of the sequence
+    reader's digits). Returns the pieces, per piece the index of the region it came from, and per
+    piece the price of starting a digit there (the strokes its left cut crosses beyond the first;
+    0 at a region's edge).
     """
     atoms: list[DigitRegion] = []
     origin: list[int] = []
@@ -138,7 +186,7 @@ def cut_pieces(
     for k, region in enumerate(regions):
         parts, prices = [region], [0.0]
         if doubtful[k]:
-            edges = [None, *cut_paths(region, seg.digit_height), None]
+            edges = [None, *cut_paths(region, seg.digit_height, near=near[k] if near else ()), None]
             parts, prices = [], []
             for a, b in zip(edges, edges[1:]):
                 part = region.between(a, b)
@@ -175,40 +223,89 @@ def candidate_spans(
                 if not whole:
                     continue
             span = merge(atoms[i : j + 1])
-            if span.box[2] > MAX_WIDTH * height:
+            # Wider than a digit of this line is; or of its own height, for the pieces of a digit
+            # broken across (a 2's top apart from its body), which make the line's height look small.
+            if span.box[2] > MAX_WIDTH * max(height, span.box[3]):
                 break
             spans[(i, j)] = span
     return spans
 
 
-def choose(seg: Segmentation, probabilities: Probabilities, wholeness: Wholeness | None = None) -> list[Candidate]:
-    """The digits of the segmentation the networks read best, left to right."""
+def assign_peaks(peaks: list[Peak] | None, regions: list[DigitRegion]) -> list[tuple[Peak, ...] | None]:
+    """Per region, the sequence reader's digits closest to it (each peak goes to one region: the one
+    whose columns hold it, or the nearest; among overlapping ones, the one whose centre is nearest).
+    All None without a sequence reader."""
+    if peaks is None:
+        return [None] * len(regions)
+    owned: list[list[Peak]] = [[] for _ in regions]
+    for p in peaks:
+        distance = [(max(r.x0 - p.x, p.x - r.x1 + 1, 0.0), abs(p.x - (r.x0 + r.x1) / 2)) for r in regions]
+        owned[min(range(len(regions)), key=distance.__getitem__)].append(p)
+    return [tuple(o) for o in owned]
+
+
+def _between_peaks(region: DigitRegion, peaks: tuple[Peak, ...] | None) -> tuple[float, ...]:
+    """Columns halfway between consecutive peaks within the region: where a cut is wanted."""
+    if not peaks or len(peaks) < 2:
+        return ()
+    return tuple((a.x + b.x) / 2 for a, b in zip(peaks, peaks[1:]))
+
+
+def choose(
+    seg: Segmentation,
+    probabilities: Probabilities,
+    wholeness: Wholeness | None = None,
+    peaks: list[Peak] | None = None,
+) -> list[Candidate]:
+    """The digits of the segmentation the networks read best, left to right.
+
+    ``peaks``: the digits the sequence reader sees in the line (``model.sequence``), or None. With
+    them, a candidate that holds no peak or several pays PEAK_COST for each one too few or too
+    many, regions holding several peaks are cut between them, and a candidate with exactly one
+    peak is read by the classifier and the sequence reader together.
+    """
     first = _classify(seg, seg.regions, probabilities, wholeness)
+    first = [dataclasses.replace(c, peaks=p) for c, p in zip(first, assign_peaks(peaks, seg.regions))]
     height = seg.digit_height
     width = typical_width(first)
     doubtful = [_needs_second_look(c, width) for c in first]
     if len(first) == 1:  # a lone region is split only when it is too wide for one digit, not for doubt alone
         doubtful = [_needs_second_look(first[0], width, RECHECK_CONFIDENCE_ALONE)]
+    if peaks is not None:  # a region that is not exactly one of the sequence reader's digits
+        doubtful = [d or len(c.peaks) != 1 for d, c in zip(doubtful, first)]
     if not any(doubtful):
         return first
-    atoms, origin, price = cut_pieces(seg, [c.region for c in first], doubtful)
+    near = [_between_peaks(c.region, c.peaks) for c in first]
+    atoms, origin, price = cut_pieces(seg, [c.region for c in first], doubtful, near)
     spans = candidate_spans(atoms, origin, doubtful, height)
     known: dict[tuple[int, int], Candidate] = {}
     first_atom = {k: origin.index(k) for k in set(origin)}
     last_atom = {k: len(origin) - 1 - origin[::-1].index(k) for k in set(origin)}
+    atom_peaks = assign_peaks(peaks, atoms)
+
+    def peaks_of(i: int, j: int) -> tuple[Peak, ...] | None:
+        return None if peaks is None else sum(atom_peaks[i : j + 1], ())
+
     for key in list(spans):
         i, j = key
         if i == j and first_atom[origin[i]] == last_atom[origin[i]]:  # an uncut region: read already
-            known[key] = first[origin[i]]
+            known[key] = dataclasses.replace(first[origin[i]], peaks=peaks_of(i, j))
             del spans[key]
     keys = list(spans)
     for key, cand in zip(keys, _classify(seg, [spans[k] for k in keys], probabilities, wholeness)):
-        known[key] = cand
-    # best[j]: best score of reading atoms 0..j-1; back[j]: where its last digit starts.
+        known[key] = dataclasses.replace(cand, peaks=peaks_of(*key))
+    # A fragment well below the digits' height in which the sequence reader sees no digit (the end
+    # of a ruled line left on a digit, a stray mark) may be left out.
+    skippable = [
+        peaks is not None and not atom_peaks[k] and atoms[k].box[3] < FRAGMENT * height for k in range(len(atoms))
+    ]
+    # best[j]: best score of reading atoms 0..j-1; back[j]: where its last digit starts (None: atom j-1 left out).
     n = len(atoms)
     best = [0.0] + [-math.inf] * n
-    back = [0] * (n + 1)
+    back: list[int | None] = [0] * (n + 1)
     for j in range(1, n + 1):
+        if skippable[j - 1] and best[j - 1] - SKIP_COST > best[j]:
+            best[j], back[j] = best[j - 1] - SKIP_COST, None
         for i in range(j):
             cand = known.get((i, j - 1))
             if cand is None or best[i] == -math.inf:
@@ -216,21 +313,32 @@ def choose(seg: Segmentation, probabilities: Probabilities, wholeness: Wholeness
             s = best[i] + cand.score(height) - price[i]
             if s > best[j]:
                 best[j], back[j] = s, i
-    if best[n] == -math.inf:
-        return first
     chosen = []
     j = n
-    while j > 0:
+    while j > 0 and best[n] > -math.inf:
         i = back[j]
+        if i is None:
+            j -= 1
+            continue
         chosen.append(known[(i, j - 1)])
         j = i
-    return chosen[::-1]
+    return chosen[::-1] or first
 
 
 def read_regions(
-    image: np.ndarray, probabilities: Probabilities, wholeness: Wholeness | None = None
+    image: np.ndarray,
+    probabilities: Probabilities,
+    wholeness: Wholeness | None = None,
+    sequence: Sequence | None = None,
 ) -> tuple[list[Candidate], Segmentation]:
     """Segment ``image`` and choose its digits with the networks (``probabilities``: uint8 (N,28,28) -> (N,10);
-    ``wholeness``, optional: context windows -> (N,), the whole-digit check)."""
+    ``wholeness``, optional: context windows -> (N,), the whole-digit check; ``sequence``, optional:
+    line strips -> per-column CTC probabilities, the sequence reader)."""
     seg = segment(image)
-    return ([] if seg.reason is not None else choose(seg, probabilities, wholeness)), seg
+    if seg.reason is not None:
+        return [], seg
+    peaks = None
+    if sequence is not None:
+        strip, mapping = line_image(seg)
+        peaks = decode(sequence(strip[None])[0], mapping)
+    return choose(seg, probabilities, wholeness, peaks), seg

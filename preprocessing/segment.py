@@ -237,7 +237,7 @@ def _join_pieces(boxes: np.ndarray, row_height: float, stroke: float) -> list[li
     narrower = np.maximum(1, np.minimum.outer(boxes[:, 2], boxes[:, 2]))
     # Stacking needs substance on both sides: a speck under a 1 is not part of it.
     sizeable = np.maximum(boxes[:, 2], boxes[:, 3]) >= 0.15 * row_height
-    stacked = (overlap >= 0.5 * narrower) & (dy <= 0.3 * row_height) & (joined_w <= 1.1 * row_height)
+    stacked = (overlap >= 0.5 * narrower) & (dy <= 0.3 * row_height) & (joined_w <= 1.35 * row_height)
     stacked &= np.logical_and.outer(sizeable, sizeable)
     small = (boxes[:, 3] < 0.5 * row_height) & (boxes[:, 2] < 0.5 * row_height)
     near_small = np.logical_or.outer(small, small) & (np.hypot(dx, dy) <= max(1.5 * stroke, 0.06 * row_height))
@@ -268,30 +268,38 @@ def _is_digit_like(region: DigitRegion, height: float) -> bool:
     return not (h > _MAX_HEIGHT * height and w < 0.2 * h)
 
 
-def cut_paths(region: DigitRegion, height: float, most: int = 4) -> list[np.ndarray]:
+def cut_paths(region: DigitRegion, height: float, most: int = 4, near: tuple[float, ...] = ()) -> list[np.ndarray]:
     """Where the region could be split into two digits: up to ``most`` cuts, left to right.
 
     Each cut is a path from top to bottom (per row, its column) that crosses as little ink as it
     can: where two digits touch or overlap a little, it slips between them through the join.
     Cuts start from the columns with the least ink, a quarter of a digit height from each side
-    and from each other.
+    and from each other; first from the columns in ``near`` (ink-map columns where another
+    reader saw one digit end and the next begin), which are kept even when narrowly spaced.
     """
     h, w = region.mask.shape
     margin = max(2, int(0.25 * height))
+    ink = region.mask > 0
+    suggested = sorted({int(round(c - region.x0)) for c in near if 1 <= c - region.x0 <= w - 2})
+    starts: list[int] = []
+    for c in suggested:  # one cut near each suggested column: where exactly it goes, the ink decides
+        if all(abs(c - p) >= margin // 2 for p in starts):
+            starts.append(c)
+    kept = len(starts)
     # No digit but a 1 is much narrower than half its height: that bounds how many a region holds.
     most = min(most, int(w / (0.5 * height)))
-    if w < 2 * margin + 1 or most < 1:
-        return []
-    ink = region.mask > 0
-    profile = np.convolve(np.count_nonzero(ink, axis=0).astype(np.float64), np.ones(3) / 3, mode="same")
-    inner = np.arange(margin, w - margin)
-    starts: list[int] = []
-    for c in inner[np.argsort(profile[inner], kind="stable")]:
-        if all(abs(int(c) - p) >= margin for p in starts):
-            starts.append(int(c))
-        if len(starts) == most:
-            break
-    return sorted((_least_ink_path(ink, c, margin) for c in starts), key=lambda p: float(p.mean()))
+    if w >= 2 * margin + 1 and most >= 1:
+        profile = np.convolve(np.count_nonzero(ink, axis=0).astype(np.float64), np.ones(3) / 3, mode="same")
+        inner = np.arange(margin, w - margin)
+        own: list[int] = []
+        for c in inner[np.argsort(profile[inner], kind="stable")]:
+            if all(abs(int(c) - p) >= margin for p in starts + own):
+                own.append(int(c))
+            if len(own) == most:
+                break
+        starts += own
+    bands = [max(2, margin // 2) if k < kept else margin for k in range(len(starts))]
+    return sorted((_least_ink_path(ink, c, b) for c, b in zip(starts, bands)), key=lambda p: float(p.mean()))
 
 
 def _least_ink_path(ink: np.ndarray, column: int, band: int) -> np.ndarray:

@@ -82,7 +82,7 @@ def compose(digits: list[np.ndarray], rng: np.random.Generator) -> tuple[np.ndar
     return cov[:, : x + height], owner[:, : x + height]
 
 
-def _render(cov: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def render(cov: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """As a person gives it: light ink on a dark canvas, or dark ink on noisy, blurred paper."""
     if rng.random() < 0.5:
         return np.round(cov * 255).astype(np.uint8)
@@ -123,7 +123,7 @@ def make_examples(
     for _ in range(numbers):
         picks = rng.integers(0, len(images), int(rng.integers(1, 7)))
         cov, owner = compose([images[i] for i in picks], rng)
-        seg = segment(_render(cov, rng))
+        seg = segment(render(cov, rng))
         if seg.reason is not None:
             continue
         owner_ink = cv2.resize(owner, (seg.ink.shape[1], seg.ink.shape[0]), interpolation=cv2.INTER_NEAREST)

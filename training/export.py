@@ -43,7 +43,8 @@ def export_onnx(model, path: Path, check_images: np.ndarray | None = None) -> fl
         x = check_images.astype(np.float32) / 255.0
         if x.ndim == 3:
             x = x[..., None]
-        expected = np.asarray(model(x, training=False))  # also builds the model: Keras exports only called models
+        # Calling it also builds the model (Keras exports only called models); rows flattened as onnx_forward gives them.
+        expected = np.asarray(model(x, training=False)).reshape(len(x), -1)
         model.export(tmp, format="onnx", verbose=False)
         forward = onnx_forward(Path(tmp))
         # A single image first: OpenCV's classic engine once broke later batches after one.

@@ -121,3 +121,22 @@ def duration_text(seconds: float) -> str:
         return f"{round(seconds)} s"
     minutes = round(seconds / 60)
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def number_reader_lines(model_dir: Path) -> list[str]:
+    """One Markdown line per helper network the number reader uses, with its measured figure."""
+    lines = []
+    check = load_card(model_dir / "whole_digit.json")
+    if check and "accuracy" in check:
+        lines.append(
+            f"- **Whole-digit check**: is a cut-out candidate exactly one whole digit? Right on "
+            f"{check['accuracy']:.1%} of {check.get('examples', 0):,} held-out candidates."
+        )
+    sequence = load_card(model_dir / "sequence.json")
+    if sequence and "held_out_accuracy" in sequence:
+        lines.append(
+            f"- **Sequence reader**: reads the whole line at once (how many digits, where, which); "
+            f"{sequence['held_out_accuracy']:.1%} of {sequence.get('held_out_lines', 0):,} held-out lines read exactly."
+        )
+    return lines
+
