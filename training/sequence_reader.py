@@ -130,7 +130,9 @@ def _make_part(args: tuple) -> tuple[np.ndarray, np.ndarray]:
 def make_lines_parallel(
     images, labels, count: int, seed: int, jobs: int, style_rate: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``make_lines`` on ``jobs`` processes (each with its own seed), concatenated."""
+    """``make_lines`` on ``jobs`` processes (each with its own seed), concatenated; in this process for one job."""
+    if jobs <= 1:  # also keeps spawned workers from re-running a caller's __main__ (tests, notebooks)
+        return make_lines(images, labels, count, seed * 1000, style_rate)
     parts = [(images, labels, count // jobs + (k < count % jobs), seed * 1000 + k, style_rate) for k in range(jobs)]
     with get_context("spawn").Pool(jobs) as pool:
         done = pool.map(_make_part, parts)
