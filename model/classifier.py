@@ -147,7 +147,7 @@ class DigitClassifier:
     def sequence(self, strips: np.ndarray) -> np.ndarray:
         """(N, 64, 11) per-column CTC probabilities (blank, digits 0-9) for uint8 (N, 32, 256) line strips."""
         x = strips.astype(np.float32)[..., None] / 255.0
-        return self._sequence(x).reshape(len(strips), -1, 11)
+        return self._sequence(x).reshape(len(strips), STEPS, CLASSES)
 
     def wholeness(self, windows: np.ndarray) -> np.ndarray:
         """(N,) probability that each candidate is exactly one whole digit (1 without the check).

@@ -9,6 +9,11 @@ dynamic programme over the pieces). A candidate's score is the classifier's log-
 plus the whole-digit check's (``training.whole_digit``: is this, seen in its surroundings,
 exactly one whole digit?), plus a shape prior from MNIST's aspect ratios. The classifier alone
 reads half of a 0 as a confident 1; the check is what tells it is half of something.
+
+The sequence reader (``model.sequence``), when present, reads the whole line without cutting it and
+says how many digits it holds and where: regions holding none or several of its digits are looked
+at again and cut between them, a candidate pays for each of its digits too few or too many, and a
+candidate holding exactly one is read by both networks together.
 """
 
 from __future__ import annotations
@@ -246,7 +251,7 @@ def assign_peaks(peaks: list[Peak] | None, regions: list[DigitRegion]) -> list[t
 
 def _between_peaks(region: DigitRegion, peaks: tuple[Peak, ...] | None) -> tuple[float, ...]:
     """Columns halfway between consecutive peaks within the region: where a cut is wanted."""
-    if not peaks or len(peaks) < 2:
+    if not peaks:
         return ()
     return tuple((a.x + b.x) / 2 for a, b in zip(peaks, peaks[1:]))
 
