@@ -17,7 +17,7 @@ from streamlit_drawable_canvas import st_canvas
 
 import ui
 from model import DEFAULT_MODEL_PATH, LOW_CONFIDENCE, DigitClassifier, ModelLoadError, Prediction, Reading, load_classifier
-from model.classifier import TRAIN_COMMAND
+from model.classifier import TRAIN_COMMAND, files_modified
 from preprocessing import ImageDecodeError, decode_image
 from ui.feedback import feedback_controls, save_enabled
 from ui.lineage import lineage_section
@@ -35,8 +35,8 @@ def model_path() -> Path:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=1)
-def get_classifier(path: Path, modified: float) -> DigitClassifier:
-    """Load the network once per process; ``modified`` makes a retrained model replace the old one."""
+def get_classifier(path: Path, modified: tuple[float, ...]) -> DigitClassifier:
+    """Load the networks once per process; ``modified`` (their files' times) makes a retrained one replace the old."""
     classifier = load_classifier(path)
     # The first forward pass sets up the network's buffers: do it now, not on the user's first stroke.
     classifier.probabilities(np.zeros((1, 28, 28), dtype=np.uint8))
@@ -47,7 +47,7 @@ def classifier_or_error() -> tuple[DigitClassifier | None, str | None]:
     """The loaded classifier, or None and the reason it cannot be loaded."""
     path = model_path()
     try:
-        return get_classifier(path, path.stat().st_mtime if path.is_file() else 0.0), None
+        return get_classifier(path, files_modified(path)), None
     except ModelLoadError as exc:
         return None, str(exc)
 

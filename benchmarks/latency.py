@@ -4,7 +4,7 @@
 
 Single digits: a 280x280 RGBA canvas drawing and a 12-megapixel JPEG photo (what a phone
 uploads). For each: decode, preprocess, classify and total per image with the served model
-(ONNX on OpenCV DNN), classify with the Keras model through a traced function, and the naive
+(ONNX on ONNX Runtime), classify with the Keras model through a traced function, and the naive
 baseline (Keras ``model.predict`` on one image), all in the same run.
 
 Whole numbers: a 6-digit number on the app's 680x220 canvas and in a 12-megapixel photo, read
@@ -148,7 +148,7 @@ def main() -> None:
         "canvas 280x280 RGBA": measure(clf, keras_clf, keras_model, lambda: canvas, args.runs, decodes=False),
         "photo 4000x3000 JPEG": measure(clf, keras_clf, keras_model, lambda: decode_image(photo), photo_runs, decodes=True),
     }
-    print(f"model load, median of 5: {onnx_load:.0f} ms (ONNX, OpenCV DNN), {keras_load:.0f} ms (Keras)")
+    print(f"model load, median of 5: {onnx_load:.0f} ms (ONNX, ONNX Runtime), {keras_load:.0f} ms (Keras)")
     print(f"medians over {args.runs} runs (photo: {photo_runs}), one image at a time, ms")
     print("| input | decode | preprocess | classify (ONNX) | total | classify, Keras traced | naive model.predict | answer |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -4,7 +4,7 @@
 
 Writes ``--images`` PNG files from the generated realistic corpus (canvas drawings, photos,
 scans, crops...) to a temporary folder, then reads them all with ``model.batch.read_files``,
-alternating one job (in-process, one OpenCV thread: today's single-core CLI) and N jobs
+alternating one job (in-process, one thread for OpenCV and the network: today's single-core CLI) and N jobs
 (worker processes, start-up included).
 
 N x the one-job rate is what perfect scaling would give, but N virtual CPUs rarely do N times
@@ -67,7 +67,7 @@ def ceiling_worker(data: list[bytes], ready, go, done) -> None:
     from preprocessing import decode_image
 
     cv2.setNumThreads(1)
-    classifier = load_classifier()
+    classifier = load_classifier(threads=1)
     classifier.read(decode_image(data[0]))
     ready.put(True)
     go.wait()
@@ -137,7 +137,7 @@ def main() -> None:
         print()
         print("| | images/s (median) | speedup (median of the repeats' ratios) |")
         print("|---|---:|---:|")
-        print(f"| batch, 1 job (in-process, one OpenCV thread) | {med['1']:.1f} | 1.00x |")
+        print(f"| batch, 1 job (in-process, one thread) | {med['1']:.1f} | 1.00x |")
         print(f"| batch, {args.jobs} jobs (worker processes, start-up included) | {med['N']:.1f} | **{batch:.2f}x** |")
         print(f"| ceiling, 1 process (same work on images in memory) | {med['c1']:.1f} | 1.00x |")
         print(f"| ceiling, {args.jobs} processes at once | {med['cN']:.1f} | **{ceiling:.2f}x** |")

@@ -121,10 +121,11 @@ _worker_classifier: DigitClassifier | None = None
 
 
 def _init_worker(model_path: str | None) -> None:
-    """Runs once in each worker: one OpenCV thread per process (the processes are the parallelism), one model load."""
+    """Runs once in each worker: one thread per process for OpenCV and the network (the processes
+    are the parallelism), one model load."""
     global _worker_classifier
     cv2.setNumThreads(1)
-    _worker_classifier = load_classifier(model_path)
+    _worker_classifier = load_classifier(model_path, threads=1)
 
 
 def _work(paths: list[str]) -> list[dict]:
@@ -214,7 +215,7 @@ def read_files(
     jobs = default_jobs() if jobs is None else max(1, jobs)
     paths = list(paths)
     if jobs == 1 or len(paths) < MIN_PARALLEL_FILES:
-        classifier = classifier or load_classifier(model_path)
+        classifier = classifier or load_classifier(model_path, threads=1)
         cv2.setNumThreads(1)  # one job = one core, like each worker
         for start in range(0, len(paths), CHUNK):
             yield from read_chunk(classifier, paths[start : start + CHUNK])

@@ -2,7 +2,7 @@
 
 Two files hold the same network: ``digits.keras`` (the source of truth, written by training)
 and ``digits.onnx`` (exported from it by ``training.export`` and checked against it). By
-default the ONNX copy is served with OpenCV's DNN module, so the app and the CLI never import
+default the ONNX copy is served with ONNX Runtime, so the app and the CLI never import
 TensorFlow: about 600 MB less memory and a faster start. A ``.keras`` path works too.
 """
 
@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from model.reader import read_regions
@@ -105,20 +103,26 @@ class Reading:
 Forward = Callable[[np.ndarray], np.ndarray]
 
 
-def onnx_forward(path: Path) -> Forward:
-    """float32 (N, 28, 28, 1) -> (N, 10) probabilities with OpenCV's DNN module.
+def onnx_forward(path: Path, threads: int | None = None) -> Forward:
+    """float32 (N, ...) -> (N, outputs) rows of the ONNX network at ``path``, with ONNX Runtime.
 
-    ENGINE_NEW explicitly: the classic engine silently returns wrong rows for a batch after a
-    single image. A Net is not thread-safe and Streamlit serves each session from its own
-    thread, hence the lock (a forward pass takes ~1 ms).
+    ``threads``: threads for one call (default: one per core); batch workers use 1, the processes
+    being the parallelism. A session serves many threads at once (each Streamlit session has its
+    own), so there is no lock. Idle threads sleep instead of spinning: between two network calls
+    the reader preprocesses on the same cores.
     """
-    net = cv2.dnn.readNetFromONNX(str(path), cv2.dnn.ENGINE_NEW)
-    lock = threading.Lock()
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or 0
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # no warnings on the user's terminal
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
 
     def forward(x: np.ndarray) -> np.ndarray:
-        with lock:
-            net.setInput(np.ascontiguousarray(x, dtype=np.float32))
-            return net.forward().reshape(len(x), -1)
+        return session.run(None, {name: np.ascontiguousarray(x, dtype=np.float32)})[0].reshape(len(x), -1)
 
     return forward
 
@@ -220,13 +224,24 @@ class DigitClassifier:
         return [self.read(image) for image in images]
 
 
-def load_classifier(path: str | os.PathLike | None = None) -> DigitClassifier:
-    """Load the model at ``path``: ``.onnx`` (OpenCV DNN) or ``.keras`` (Keras); default the committed ONNX copy."""
+def files_modified(path: str | os.PathLike | None = None) -> tuple[float, ...]:
+    """Modification times of the model at ``path`` and of the helper networks beside it (0 when absent):
+    a cache keyed on them reloads when any of the three files is replaced."""
+    path = Path(path) if path else DEFAULT_MODEL_PATH
+    files = (path, path.parent / WHOLE_DIGIT_NAME, path.parent / SEQUENCE_NAME)
+    return tuple(f.stat().st_mtime if f.is_file() else 0.0 for f in files)
+
+
+def load_classifier(path: str | os.PathLike | None = None, threads: int | None = None) -> DigitClassifier:
+    """Load the model at ``path``: ``.onnx`` (ONNX Runtime) or ``.keras`` (Keras); default the committed ONNX copy.
+
+    ``threads``: threads per network call (default: one per core; batch workers use 1).
+    """
     path = Path(path) if path else DEFAULT_MODEL_PATH
     if not path.is_file():
         raise ModelLoadError(f"No trained model at {path}. Train one with: {TRAIN_COMMAND}")
     try:
-        forward = keras_forward(path) if path.suffix == ".keras" else onnx_forward(path)
+        forward = keras_forward(path) if path.suffix == ".keras" else onnx_forward(path, threads)
         out = forward(np.zeros((2, 28, 28, 1), np.float32))
     except Exception as exc:  # zip, protobuf, graph or shape errors all mean the same to a user
         first_line = (str(exc).strip().splitlines() or [""])[-1][:200]
@@ -235,18 +250,18 @@ def load_classifier(path: str | os.PathLike | None = None) -> DigitClassifier:
         ) from exc
     if out.shape != (2, 10):
         raise ModelLoadError(f"{path} returns shape {out.shape} for two 28x28 images, expected (2, 10)")
-    whole_digit = _load_helper(path.parent / WHOLE_DIGIT_NAME, (*WINDOW, 2), 1)
-    sequence = _load_helper(path.parent / SEQUENCE_NAME, (*LINE, 1), STEPS * CLASSES)
+    whole_digit = _load_helper(path.parent / WHOLE_DIGIT_NAME, (*WINDOW, 2), 1, threads)
+    sequence = _load_helper(path.parent / SEQUENCE_NAME, (*LINE, 1), STEPS * CLASSES, threads)
     return DigitClassifier(forward, path, whole_digit, sequence)
 
 
-def _load_helper(path: Path, shape: tuple[int, ...], outputs: int) -> Forward | None:
+def _load_helper(path: Path, shape: tuple[int, ...], outputs: int, threads: int | None) -> Forward | None:
     """A helper network beside the model (the whole-digit check, the sequence reader), or None when
     absent or unusable: numbers are then read without it."""
     if not path.is_file():
         return None
     try:
-        forward = onnx_forward(path)
+        forward = onnx_forward(path, threads)
         ok = forward(np.zeros((2, *shape), np.float32)).shape == (2, outputs)
     except Exception:  # a broken optional part must not stop the classifier from working
         return None

@@ -85,7 +85,7 @@ class Writer:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        classifier = load_classifier(args.model)
+        classifier = load_classifier(args.model, threads=1 if args.jobs == 1 else None)  # --jobs 1: one core
     except ModelLoadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

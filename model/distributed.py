@@ -52,7 +52,7 @@ def _classifier(model_path: str) -> DigitClassifier:
     import cv2
 
     cv2.setNumThreads(1)  # Ray runs one task per CPU: the processes are the parallelism
-    return load_classifier(model_path)
+    return load_classifier(model_path, threads=1)
 
 
 def read_block(batch: dict[str, np.ndarray], model_path: str) -> pa.Table:

@@ -156,9 +156,13 @@ def _classify(
 ) -> list[Candidate]:
     if not regions:
         return []
-    digits = np.stack([normalize_digit(seg.crop(r)).digit for r in regions])
+    crops = [seg.crop(r) for r in regions]
+    digits = np.stack([normalize_digit(c).digit for c in crops])
     probs = probabilities(digits)
-    whole = np.ones(len(digits)) if wholeness is None else wholeness(np.stack([context_window(seg, r) for r in regions]))
+    if wholeness is None:
+        whole = np.ones(len(digits))
+    else:
+        whole = wholeness(np.stack([context_window(seg, r, c) for r, c in zip(regions, crops)]))
     return [Candidate(r, d, p, float(w)) for r, d, p, w in zip(regions, digits, probs, whole)]
 
 

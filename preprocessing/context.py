@@ -19,17 +19,21 @@ WINDOW = (32, 48)
 WINDOW_HEIGHTS = 1.8
 
 
-def context_window(seg: Segmentation, region: DigitRegion) -> np.ndarray:
-    """uint8 (32, 48, 2): the candidate's ink and all ink, in a window centred on the candidate, 1.8 digit heights tall."""
+def context_window(seg: Segmentation, region: DigitRegion, crop: np.ndarray | None = None) -> np.ndarray:
+    """uint8 (32, 48, 2): the candidate's ink and all ink, in a window centred on the candidate, 1.8 digit heights tall.
+
+    ``crop``: ``seg.crop(region)`` when the caller has it already.
+    """
     rows, cols = WINDOW
     side = WINDOW_HEIGHTS * max(seg.digit_height, 1.0) / rows  # ink-map pixels per window pixel
     x, y, w, h = region.box
     x0 = int(round(x + w / 2 - side * cols / 2))
     y0 = int(round(y + h / 2 - side * rows / 2))
     x1, y1 = x0 + int(round(side * cols)), y0 + int(round(side * rows))
-    own = _paste(seg.crop(region), x - x0, y - y0, (y1 - y0, x1 - x0))
+    own = _paste(seg.crop(region) if crop is None else crop, x - x0, y - y0, (y1 - y0, x1 - x0))
     everything = _paste(seg.ink, -x0, -y0, (y1 - y0, x1 - x0))
-    return np.dstack([cv2.resize(w_, (cols, rows), interpolation=cv2.INTER_AREA) for w_ in (own, everything)])
+    # One resize of both channels at once: the same result as two, at about half the cost.
+    return cv2.resize(np.dstack([own, everything]), (cols, rows), interpolation=cv2.INTER_AREA)
 
 
 def _paste(image: np.ndarray, dx: int, dy: int, shape: tuple[int, int]) -> np.ndarray:

@@ -55,6 +55,8 @@ def to_display_rgb(image: np.ndarray) -> np.ndarray:
         return image
     rgb = cv2.cvtColor(image, cv2.COLOR_RGBA2RGB)
     alpha = cv2.extractChannel(image, 3)
+    if cv2.minMaxLoc(alpha)[0] == 255:  # fully opaque (the app's canvas): nothing to flatten
+        return rgb
     opaque = cv2.threshold(alpha, 127, 255, cv2.THRESH_BINARY)[1]
     # Dark ink is shown on white, light ink on black, so the drawing stays visible.
     mean = cv2.mean(rgb, mask=opaque)

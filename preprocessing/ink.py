@@ -226,10 +226,12 @@ def _lighting(grey: np.ndarray) -> tuple[np.ndarray, bool] | None:
     small_size = (max(3, round(w * scale)), max(3, round(h * scale)))
     # A whole-factor shrink first (OpenCV's fast path), then the small remainder.
     small = cv2.resize(shrink_for_analysis(grey, 2 * _BACKGROUND_SIDE), small_size, interpolation=cv2.INTER_AREA)
+    if _border_spread(small) <= _UNIFORM_SPREAD / 2:  # first: it is cheaper than the wide median
+        return None
     k = max(3, int(min(small.shape) * 0.5) | 1)
     median = cv2.medianBlur(small, k)
     lo, hi = np.percentile(median, [2, 98])
-    if hi - lo <= _UNIFORM_SPREAD or _border_spread(small) <= _UNIFORM_SPREAD / 2:
+    if hi - lo <= _UNIFORM_SPREAD:
         return None
     residual = small.astype(np.int16) - median
     strong = max(12, int(4.0 * 1.4826 * median_u8(cv2.convertScaleAbs(residual))))

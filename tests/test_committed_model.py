@@ -48,9 +48,28 @@ def test_served_onnx_copy_matches_keras_on_mnist_test(classifier, mnist_dir):
 
 
 def test_single_image_then_batch_gives_the_same_rows(classifier):
-    """OpenCV's classic DNN engine returned wrong rows for a batch after a single image."""
+    """A runtime once returned wrong rows for a batch after a single image (OpenCV DNN's classic engine)."""
     images = np.random.default_rng(2).integers(0, 256, (5, 28, 28), dtype=np.uint8)
     one = classifier.probabilities(images[:1])
     batch = classifier.probabilities(images)
     assert batch.shape == (5, 10) and np.allclose(batch[0], one[0], atol=1e-6)
     assert np.allclose(batch.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_replacing_any_network_file_changes_the_apps_cache_key(tmp_path):
+    """The app reloads when a helper network is replaced too, not only digits.onnx."""
+    import os
+    import shutil
+
+    from model.classifier import SEQUENCE_NAME, WHOLE_DIGIT_NAME, files_modified
+
+    for name in (DEFAULT_MODEL_PATH.name, WHOLE_DIGIT_NAME, SEQUENCE_NAME):
+        shutil.copy(DEFAULT_MODEL_PATH.parent / name, tmp_path / name)
+    model = tmp_path / DEFAULT_MODEL_PATH.name
+    before = files_modified(model)
+    later = before[2] + 60
+    os.utime(tmp_path / SEQUENCE_NAME, (later, later))
+    after = files_modified(model)
+    assert after[:2] == before[:2] and after[2] == later
+    (tmp_path / WHOLE_DIGIT_NAME).unlink()
+    assert files_modified(model)[1] == 0.0

@@ -1,4 +1,4 @@
-"""Export a trained Keras model to ONNX, the copy the app and CLI serve with OpenCV's DNN module.
+"""Export a trained Keras model to ONNX, the copy the app and CLI serve with ONNX Runtime.
 
     python -m training.export [--model model/digits.keras]
 
@@ -47,7 +47,7 @@ def export_onnx(model, path: Path, check_images: np.ndarray | None = None) -> fl
         expected = np.asarray(model(x, training=False)).reshape(len(x), -1)
         model.export(tmp, format="onnx", verbose=False)
         forward = onnx_forward(Path(tmp))
-        # A single image first: OpenCV's classic engine once broke later batches after one.
+        # A single image first: a runtime once broke later batches after one (OpenCV DNN's classic engine).
         single = forward(x[:1])
         got = np.concatenate([forward(x[i : i + 100]) for i in range(0, len(x), 100)])
         difference = float(max(np.abs(got - expected).max(), np.abs(single - expected[:1]).max()))
@@ -67,7 +67,7 @@ def record_in_card(card: dict, onnx_path: Path, difference: float) -> dict:
         "file": onnx_path.name,
         "sha256": sha256_file(onnx_path),
         "bytes": onnx_path.stat().st_size,
-        "runtime": "OpenCV DNN (cv2.dnn.readNetFromONNX, ENGINE_NEW)",
+        "runtime": "ONNX Runtime (CPUExecutionProvider)",
         "max_abs_difference_vs_keras": float(f"{difference:.3g}"),
     }
     return card

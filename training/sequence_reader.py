@@ -49,7 +49,8 @@ KEPT_SHARE = 0.7
 def build_model(logits: bool = False):
     """(N, 32, 256, 1) strips in [0, 1] -> (N, 1, 64, 11): per column, blank and digit probabilities.
 
-    Convolutions only (no recurrent layer), so OpenCV's DNN module serves it; the last layers see
+    Convolutions only (no recurrent layer: chosen when OpenCV's DNN module, which has none, served
+    the networks; also fast on a CPU); the last layers see
     about 60 strip columns, two to three digits, which is the context a touching pair needs.
     """
     import keras
