@@ -160,6 +160,14 @@ def _is_stray_line(
     # What is left must be a digit, not a crumb of one (a 1's stem overhangs its own flag).
     if cv2.countNonZero(rest) < 0.3 * cv2.countNonZero(line.zone & m):
         return False
+    # A digit filling its crop from this side to the far one (a tight or stretched crop) may have
+    # its own bar along the edge: then only the rule below holds.
+    # Only a line from one end of the image to the other is taken for such a side here: a
+    # fat stroke near the edge (an 8's flank, a 4's stem) stops short of an end.
+    fills = ry1 >= h - 1 if line.y < h / 2 else ry0 <= 1
+    whole = line.x0 <= 1 and line.x1 >= w - 1
+    if side and whole and not fills and _frees_its_ends(line, rest, touching):
+        return True
     # A box side only has to run on past the digit; a shorter line must overhang it clearly.
     margin = max(2.0, 1.5 * line.thickness) if side else max(2.0, (rx1 - rx0) / 6.0, 1.5 * line.thickness)
     if not (line.x0 <= lo - margin and line.x1 >= hi + margin):
@@ -167,6 +175,47 @@ def _is_stray_line(
     # A shorter line counts only under the digit (an underline, a ruled line): above it, a
     # long bar is a 7's, however far it overshoots.
     return side or (not transposed and line.y >= ry1 - 0.15 * (ry1 - ry0))
+
+
+def _frees_its_ends(line: _Line, rest: np.ndarray, touching: np.ndarray) -> bool:
+    """Whether a box side (a line running almost the whole image near one edge) is free of the
+    digit at its ends: a digit's own bar spanning a tight crop is joined at one end (a 7's stem,
+    a 2's diagonal, a 5's upright), while a box or scanner line runs on past the digit, which may
+    touch it or cross it anywhere but come close to an end only by crossing it.
+
+    When no stroke touches it, the digit near it (a 5's lifted bar lies close to its body) must
+    keep clear of its ends: a little where it runs out of the image, more where it stops inside.
+
+    ``rest``: the ink without the lines, ``touching``: the part of it touching this line.
+    """
+    h, w = rest.shape
+    # Crumbs of the line's own anti-aliased edge left beside its band are no strokes.
+    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(rest, 8, cv2.CV_32S, cv2.CCL_GRANA)
+    areas = stats[:, cv2.CC_STAT_AREA]
+    strokes = areas >= max(4, 0.05 * areas[1:].max())
+    strokes[0] = False
+    ys, xs = np.nonzero(touching.astype(bool) & strokes[labels])
+    free = max(2.0, 1.5 * line.thickness)
+    if xs.size:
+        # Columns touched from either side of the line: where both are, a stroke crosses it.
+        below = ys > line.slope * xs + line.offset
+        sides = np.zeros((2, w + 1), bool)
+        sides[below.astype(int), xs] = True
+        reach = int(np.ceil(free))
+        kernel = np.ones((1, 2 * reach + 1), np.uint8)
+        crossed = cv2.dilate(sides.astype(np.uint8), kernel).all(axis=0)
+        ends = (xs < line.x0 + free) | (xs + 1 > line.x1 - free)
+        return not ends.any() or bool(crossed[xs[ends]].all())
+    rows = np.arange(h)[:, None]
+    centre = line.slope * np.arange(w)[None, :] + line.offset
+    near = np.flatnonzero((rest.astype(bool) & strokes[labels] & (np.abs(rows - centre) <= 0.25 * h)).any(axis=0))
+    if not near.size:
+        return True
+    # Out of the image a line runs on unseen: the digit need only keep clear of the edge.
+    clear = max(2.0, 0.5 * line.thickness)
+    left = near[0] >= line.x0 + (clear if line.x0 <= 1 else free)
+    right = near[-1] + 1 <= line.x1 - (clear if line.x1 >= w - 1 else free)
+    return left and right
 
 
 def _runs_past_the_digits(

@@ -37,6 +37,9 @@ _CHANNEL_GAIN = 1.5
 _STANDS_OUT = 4.0
 # Gaussian (px) that, after a 5x5 median, averages paper grain out of a textured background.
 _TEXTURE_SIGMA = 1.5
+# A line along the edge is paper again this far in (fraction of the shorter side): box and scanner
+# lines are up to about 6% thick.
+_LINE_DEPTH = 0.1
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,9 @@ def _background_tone(dark: np.ndarray) -> bool:
     ring_dark = float(dark[ring].mean())
     if ring_dark >= 0.75 or ring_dark <= 0.25:
         return ring_dark >= 0.75
+    lined = _lined_sides(dark)
+    if lined is not None:
+        return lined
     min_area = max(2, dark.size // 200)
     pieces = []
     for tone in (dark, ~dark):
@@ -198,6 +204,36 @@ def _background_tone(dark: np.ndarray) -> bool:
     if pieces[0] != pieces[1]:
         return pieces[0] > pieces[1]
     return ring_dark / float(dark.mean()) > (1.0 - ring_dark) / float((~dark).mean())
+
+
+def _lined_sides(dark: np.ndarray) -> bool | None:
+    """Whether the dark tone is the background, judged from the border without the sides that a
+    box or scanner line covers (None when no line does, or the rest of the border does not say).
+
+    A line right on the edge makes a whole side of the border one tone, with the other tone just
+    inside it; that tone is ink, so the rest of the border must show the other one as background.
+    """
+    h, w = dark.shape
+    depth = max(2, round(_LINE_DEPTH * min(h, w)))
+    sides = [
+        (dark[0], dark[depth]),
+        (dark[-1], dark[-1 - depth]),
+        (dark[:, 0], dark[:, depth]),
+        (dark[:, -1], dark[:, -1 - depth]),
+    ]
+    lined, rest = [], []
+    for outer, inner in sides:
+        o, i = float(outer.mean()), float(inner.mean())
+        if (o >= 0.9 and i <= 0.25) or (o <= 0.1 and i >= 0.75):
+            lined.append(o >= 0.5)
+        else:
+            rest.append(outer)
+    if not lined or len(rest) < 2 or len(set(lined)) > 1:
+        return None
+    rest_dark = float(np.concatenate(rest).mean())
+    if 0.25 < rest_dark < 0.75 or (rest_dark >= 0.75) == lined[0]:
+        return None  # undecided, or the "line" would be background: a margin beside a bold stroke
+    return rest_dark >= 0.75
 
 
 def _colour_distance(img: np.ndarray) -> np.ndarray:
@@ -271,12 +307,32 @@ def _border_spread(small: np.ndarray) -> float:
     darkens less than 40% of the border, so the percentiles miss it; it is recognised as one long
     dark stretch of the border (read as a loop) around a corner, which strokes crossing the
     border never make.
+
+    A box or scanner line along one or two edges darkens whole sides of the border too, but only
+    a thin strip of it: the pixel most like paper a little way in from each border pixel (the
+    lightest where the ink is dark) is paper again, while light and shadow reach that far.
     """
-    band = max(1, round(0.03 * min(small.shape)))
     h, w = small.shape
-    top, bottom = small[:band].mean(axis=0), small[-band:].mean(axis=0)[::-1]
-    left, right = small[:, :band].mean(axis=1)[::-1], small[:, -band:].mean(axis=1)
-    ring = np.concatenate([top, right, bottom, left]).astype(np.float32)
+    band = max(1, round(0.03 * min(h, w)))
+    ring = _ring(small, band, np.mean)
+    spread = _ring_spread(ring, band, h, w)
+    if spread <= _UNIFORM_SPREAD / 2:
+        return spread
+    # The ink pulls the image's mean away from its median (the paper): darker ink, lighter paper.
+    paper_like = np.max if float(small.mean()) <= median_u8(small) else np.min
+    deep = max(2, round(_LINE_DEPTH * min(h, w)))
+    return min(spread, _ring_spread(_ring(small, deep, paper_like), band, h, w))
+
+
+def _ring(small: np.ndarray, depth: int, reduce) -> np.ndarray:
+    """The border as a loop (top, right, bottom, left), each pixel ``reduce``d over ``depth`` pixels inwards."""
+    top, bottom = reduce(small[:depth], axis=0), reduce(small[-depth:], axis=0)[::-1]
+    left, right = reduce(small[:, :depth], axis=1)[::-1], reduce(small[:, -depth:], axis=1)
+    return np.concatenate([top, right, bottom, left]).astype(np.float32)
+
+
+def _ring_spread(ring: np.ndarray, band: int, h: int, w: int) -> float:
+    """The spread of a border loop (see :func:`_border_spread`)."""
     p10, p40, p60, p90 = np.percentile(ring, [10, 40, 60, 90])
     spread = float(min(p60 - p10, p90 - p40))
     if spread > _UNIFORM_SPREAD / 2:

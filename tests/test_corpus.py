@@ -25,8 +25,8 @@ MIN_ACCURACY = 0.97
 MIN_CLASS_ACCURACY = {
     "pen/textured-paper": 0.94,
     "font/textured-paper": 0.87,
-    "pen/edge-line-scan": 0.84,
-    "font/edge-line-scan": 0.85,
+    "pen/edge-line-scan": 0.92,
+    "font/edge-line-scan": 0.9,
     "pen/dithered-scan": 0.95,
     "pen/corner-shadow": 0.97,
     "pen/underlined": 0.9,

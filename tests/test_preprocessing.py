@@ -371,6 +371,24 @@ def test_box_line_along_an_edge_is_removed_even_where_the_digit_touches_it(side)
     assert similarity(digit_of(black_on_white(touched)), digit_of(black_on_white(cov))) > 0.8
 
 
+@pytest.mark.parametrize("label", [0, 3, 4])
+@pytest.mark.parametrize("sides", ["left", "right", "both"])
+def test_box_sides_in_a_crop_as_tall_as_the_digit_are_removed(label, sides):
+    # A tight crop of a form's box: the digit reaches the top and bottom edges, so a box side
+    # cannot run on past it. The side still runs from one end of the image to the other, clear of
+    # the digit at its ends, which no stroke of a digit does.
+    full = coverage(label, size=220, height=140, width=14)
+    ys, xs = np.nonzero(full > 0.5)
+    cov = full[ys.min() : ys.max() + 1, xs.min() - 16 : xs.max() + 17]
+    h, w = cov.shape
+    lined = cov.copy()
+    for at in {"left": [5], "right": [w - 6], "both": [5, w - 6]}[sides]:
+        cv2.line(lined, (at - 1, 0), (at + 1, h - 1), 1.0, 4)
+    _, y, _, bh = cv2.boundingRect((cov > 0.5).astype(np.uint8))
+    assert y == 0 and bh == h, "the digit spans the crop's height"
+    assert similarity(digit_of(black_on_white(lined)), digit_of(black_on_white(cov))) > 0.95
+
+
 def test_box_corner_around_a_one_is_removed():
     cov = coverage(1, size=120, height=90, width=9)
     boxed = cov.copy()
