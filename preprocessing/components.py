@@ -464,6 +464,7 @@ def select_digit(ink: np.ndarray) -> DigitSelection:
         return DigitSelection(None, None, SPECKS_REASON)
 
     keep = _grow(main, areas, boxes, junk)
+    keep = _join_pen_gaps(keep, labels, (rx, ry), areas, boxes, junk)
     x0, y0 = int(boxes[keep, 0].min()), int(boxes[keep, 1].min())
     x1, y1 = int((boxes[keep, 0] + boxes[keep, 2]).max()), int((boxes[keep, 1] + boxes[keep, 3]).max())
     bw, bh = int(x1 - x0), int(y1 - y0)
@@ -528,8 +529,8 @@ def _grow(main: int, areas: np.ndarray, boxes: np.ndarray, junk: np.ndarray) -> 
     """Add pieces close to the digit: a 5's separate bar, a 4 drawn in two strokes, a broken line.
 
     A piece joins if its box is within a fifth of the digit's size of the digit's box and it is
-    not a speck; the grown box must stay digit-shaped (not much wider than tall, not far bigger),
-    so a neighbouring digit in a row is not swallowed.
+    not a speck; the grown box must stay digit-shaped (not much wider than tall unless the piece
+    lies above or below the digit, not far bigger), so a neighbouring digit in a row is not swallowed.
     """
     keep = [main]
     x0, y0 = boxes[main, 0], boxes[main, 1]
@@ -546,13 +547,51 @@ def _grow(main: int, areas: np.ndarray, boxes: np.ndarray, junk: np.ndarray) -> 
             gap = np.hypot(max(0, bx - x1, x0 - (bx + bw)), max(0, by - y1, y0 - (by + bh)))
             inside = bx >= x0 and by >= y0 and bx + bw <= x1 and by + bh <= y1
             ux0, uy0, ux1, uy1 = min(x0, bx), min(y0, by), max(x1, bx + bw), max(y1, by + bh)
-            digit_shaped = (ux1 - ux0) <= 1.3 * (uy1 - uy0) + 2 and max(ux1 - ux0, uy1 - uy0) <= 2.5 * first_size
+            not_huge = max(ux1 - ux0, uy1 - uy0) <= 2.5 * first_size
+            # A piece mostly above or below the digit is part of it even when a strong slant makes
+            # the whole wider than tall (a back-slanted 0 broken in two); a neighbour stands beside it.
+            stacked = min(x1, bx + bw) - max(x0, bx) >= 0.5 * bw
+            digit_shaped = ((ux1 - ux0) <= 1.3 * (uy1 - uy0) + 2 or stacked) and not_huge
             near = gap <= 0.2 * size and areas[i] >= 0.03 * main_area and digit_shaped
             if near or (inside and areas[i] >= 0.01 * main_area):
                 keep.append(i)
                 candidates.remove(i)
                 x0, y0, x1, y1 = ux0, uy0, ux1, uy1
                 changed = True
+    return keep
+
+
+def _join_pen_gaps(
+    keep: list[int], labels: np.ndarray, origin: tuple[int, int], areas: np.ndarray, boxes: np.ndarray, junk: np.ndarray
+) -> list[int]:
+    """Add pieces that a pen's skip cut off the digit: their ink comes within a stroke width
+    of the digit's ink, however the boxes lie (a strongly slanted 2's base, a broken 0's arc).
+
+    ``labels``: the components of the region at ``origin`` (x, y), numbered from 1 as ``areas``.
+    The digit may not grow beyond 2.5 times its size, so a neighbour is not swallowed.
+    """
+    main_area = areas[keep].max()
+    candidates = np.flatnonzero(~junk & (areas >= 0.03 * main_area))
+    candidates = np.setdiff1d(candidates, keep)
+    if candidates.size == 0:
+        return keep
+    ox, oy = origin
+    first = max(boxes[keep, 2].max(), boxes[keep, 3].max())
+    lut = np.zeros(len(areas) + 1, np.uint8)
+    lut[np.asarray(keep) + 1] = 1
+    kept = lut[labels]
+    reach = max(2, int(round(stroke_width(kept))))
+    near = cv2.dilate(kept, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
+    touched = np.unique(labels[(near > 0) & (labels > 0)]) - 1
+    keep = list(keep)
+    x0, y0 = boxes[keep, 0].min() - ox, boxes[keep, 1].min() - oy
+    x1, y1 = (boxes[keep, 0] + boxes[keep, 2]).max() - ox, (boxes[keep, 1] + boxes[keep, 3]).max() - oy
+    for i in np.intersect1d(candidates, touched):
+        bx, by, bw, bh = boxes[i, 0] - ox, boxes[i, 1] - oy, boxes[i, 2], boxes[i, 3]
+        ux0, uy0, ux1, uy1 = min(x0, bx), min(y0, by), max(x1, bx + bw), max(y1, by + bh)
+        if max(ux1 - ux0, uy1 - uy0) <= 2.5 * first:
+            keep.append(int(i))
+            x0, y0, x1, y1 = ux0, uy0, ux1, uy1
     return keep
 
 

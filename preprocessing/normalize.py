@@ -37,6 +37,9 @@ STROKE_RATIO = 0.135
 _TOLERANCE = (0.6, 1.8)
 # Gaussian smoothing at the working resolution: MNIST strokes have soft, blurred edges.
 _SMOOTH_SIGMA = 0.6
+# Moment slant (mu11 / mu02: x shift per row) beyond which a digit is sheared back to this
+# value. MNIST's own digits lie within -0.40..0.37 (5th-95th percentile).
+SLANT_LIMIT = 0.3
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def normalize_digit(ink_crop: np.ndarray) -> Normalised:
         return Normalised(empty, empty, np.zeros((BOX_SIZE, BOX_SIZE), np.uint8))
     x, y, w, h = box
     crop = ink_crop[y : y + h, x : x + w]
-    mask = to_working_mask(crop)
+    mask = limit_slant(to_working_mask(crop))
     coverage = normalise_stroke(mask)
     coverage = cv2.GaussianBlur(coverage, (0, 0), _SMOOTH_SIGMA)
     box20 = fit_box(coverage, BOX_SIZE)
@@ -94,6 +97,29 @@ def to_working_mask(crop: np.ndarray) -> np.ndarray:
     expected = min(1.0, stroke_width(binary) * scale)
     coverage = cv2.resize(binary.astype(np.float32), size, interpolation=cv2.INTER_AREA)
     return (coverage >= max(0.1, 0.45 * expected)).astype(np.uint8)
+
+
+def limit_slant(mask: np.ndarray, limit: float = SLANT_LIMIT) -> np.ndarray:
+    """``mask`` (0/1 uint8) sheared so that its moment slant is at most ``limit`` either way.
+
+    A heavily slanted hand (backhand, or a strong forward lean) lies outside what MNIST showed
+    the network; only the excess is sheared away, so a slant within MNIST's range stays as drawn.
+    """
+    m = cv2.moments(mask, binaryImage=True)
+    if m["mu02"] <= 0:
+        return mask
+    slant = m["mu11"] / m["mu02"]
+    if abs(slant) <= limit:
+        return mask
+    k = slant - np.sign(slant) * limit
+    h, w = mask.shape
+    cy = m["m01"] / m["m00"]
+    # x' = x - k (y - cy), moved right so that nothing falls off the left edge.
+    lo = min(k * cy, -k * (h - 1 - cy))
+    matrix = np.float32([[1, -k, k * cy - lo + 1], [0, 1, 0]])
+    size = (int(np.ceil(w + abs(k) * (h - 1))) + 2, h)
+    sheared = cv2.warpAffine(mask.astype(np.float32), matrix, size, flags=cv2.INTER_LINEAR)
+    return (sheared >= 0.5).astype(np.uint8)
 
 
 def normalise_stroke(mask: np.ndarray) -> np.ndarray:

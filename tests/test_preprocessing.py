@@ -24,7 +24,7 @@ from preprocessing import (
     to_mnist,
 )
 from preprocessing.components import remove_lines
-from preprocessing.normalize import centre_by_mass
+from preprocessing.normalize import SLANT_LIMIT, centre_by_mass, limit_slant
 from tests.corpus import PEN_DESIGNS, _grain, _jpeg, draw_strokes, pen_digit
 from tests.corpus import _lighting as corpus_lighting
 
@@ -622,3 +622,61 @@ def test_huge_image_is_shrunk_first():
     assert max(result.steps["input"].shape) <= 1000
     assert similarity(result.digit, digit_of(black_on_white(cov))) > 0.95
 
+
+
+# ---------------------------------------------------------------------------------------------
+# slant and pen skips
+
+
+def sheared(cov: np.ndarray, shear: float) -> np.ndarray:
+    """``cov`` with its top moved left by ``shear`` per row (x' = x + shear (y - h/2)), on a wider field."""
+    h, w = cov.shape
+    pad = int(abs(shear) * h / 2) + 4
+    wide = cv2.copyMakeBorder(cov, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    return cv2.warpAffine(wide, np.float32([[1, shear, -shear * h / 2], [0, 1, 0]]), (w + 2 * pad, h))
+
+
+def moment_slant(mask: np.ndarray) -> float:
+    m = cv2.moments(mask, binaryImage=True)
+    return m["mu11"] / m["mu02"]
+
+
+@pytest.mark.parametrize("shear", [-0.9, 0.9])
+def test_a_heavy_slant_is_sheared_back_to_the_limit(shear):
+    mask = (sheared(coverage(1, size=200, height=160, width=12), shear) > 0.5).astype(np.uint8)
+    assert abs(moment_slant(mask)) > 0.8
+    limited = limit_slant(mask)
+    assert moment_slant(limited) == pytest.approx(np.sign(shear) * SLANT_LIMIT, abs=0.03)
+    assert abs(int(limited.sum()) - int(mask.sum())) <= 0.05 * mask.sum(), "shearing keeps the ink"
+
+
+def test_a_slant_mnist_has_is_kept_as_drawn():
+    mask = (sheared(coverage(7, size=200, height=160, width=12), 0.2) > 0.5).astype(np.uint8)
+    assert abs(moment_slant(mask)) <= SLANT_LIMIT
+    assert limit_slant(mask) is mask
+
+
+@pytest.mark.parametrize("label", [2, 4, 7])
+def test_backhand_digit_reads_like_the_upright_one(label):
+    # The network sees it as the same digit written at the edge of MNIST's slants.
+    upright = coverage(label, size=240, height=160, width=14)
+    slant = moment_slant((upright > 0.5).astype(np.uint8))
+    at_limit = sheared(upright, SLANT_LIMIT - slant)
+    backhand = digit_of(black_on_white(sheared(upright, 0.9)))
+    assert similarity(backhand, digit_of(black_on_white(at_limit))) > 0.9
+
+
+@pytest.mark.parametrize("flip", [False, True])
+def test_pieces_a_skipping_pen_cut_apart_stay_one_digit(flip):
+    # A back-slanted 2 (or its mirror image) whose base a skip of the pen cut off: the two pieces
+    # lie side by side, wider than tall together and neither above the other, but the gap
+    # between them (about 3 px) is far narrower than the pen (10 px).
+    cov = np.zeros((140, 260), np.float32)
+    cv2.ellipse(cov, (60, 40), (30, 22), 0, 180, 390, 1.0, 10, cv2.LINE_AA)
+    cv2.line(cov, (86, 50), (110, 100), 1.0, 10, cv2.LINE_AA)
+    cv2.line(cov, (124, 104), (225, 104), 1.0, 10, cv2.LINE_AA)
+    cov = cov[:, ::-1].copy() if flip else cov
+    assert cv2.connectedComponents((cov > 0.5).astype(np.uint8))[0] - 1 == 2, "the skip cuts the digit apart"
+    ys, xs = np.nonzero(cov > 0.5)
+    x, y, w, h = select_digit(extract_ink(black_on_white(cov))).box
+    assert w >= xs.max() - xs.min() - 2 and h >= ys.max() - ys.min() - 2, "both pieces are kept"
