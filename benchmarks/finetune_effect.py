@@ -28,15 +28,26 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.backhand import backhand_set  # noqa: E402
+from benchmarks.styled_scans import STYLE_DIGITS, styled_scans  # noqa: E402
 from model import load_classifier  # noqa: E402
 from store import SampleStore, new_sample  # noqa: E402
 from training import finetune  # noqa: E402
 from training.data import load_for_command, sha256_file  # noqa: E402
 
 
-def balanced(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` indices, the same number per digit."""
-    return np.concatenate([rng.choice(np.flatnonzero(y == d), n // 10, replace=False) for d in range(10)])
+def balanced(y: np.ndarray, n: int, rng: np.random.Generator, digits=tuple(range(10))) -> np.ndarray:
+    """``n`` indices, the same number per digit of ``digits``."""
+    return np.concatenate([rng.choice(np.flatnonzero(y == d), n // len(digits), replace=False) for d in digits])
+
+
+# Each style: the digits it is written with, and how a set of them is rendered (images, labels, seed).
+STYLES = {
+    "backhand": (tuple(range(10)), lambda images, labels, seed: backhand_set(images, seed)),
+    **{
+        name: (digits or tuple(range(10)), lambda images, labels, seed, name=name: styled_scans(images, labels, name, seed))
+        for name, digits in STYLE_DIGITS.items()
+    },
+}
 
 
 def read_all(classifier, images: list[np.ndarray]):
@@ -60,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir")
     p.add_argument("--out", help="working directory (default: a temp dir)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--style", choices=sorted(STYLES), default="backhand",
+                   help="backhand (benchmarks/backhand.py), or one of benchmarks/styled_scans.py (european: 1s and 7s)")
     p.add_argument("finetune_args", nargs="*", help="extra arguments for training.finetune, after --")
     args = p.parse_args(argv)
     out = Path(args.out or tempfile.mkdtemp(prefix="finetune-effect-"))
@@ -70,9 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     parent = load_classifier(parent_path.with_suffix(".onnx"))  # the served copy, as the app reads
     parent_sha = sha256_file(parent_path)
 
-    train_idx = balanced(data.y_train, args.train, rng)
+    digits, render = STYLES[args.style]
+    train_idx = balanced(data.y_train, args.train, rng, digits)
     t = time.perf_counter()
-    scans = backhand_set(data.x_train[train_idx], seed=args.seed + 1)
+    scans = render(data.x_train[train_idx], data.y_train[train_idx], args.seed + 1)
     answers = read_all(parent, scans)
     db = out / "samples.sqlite"
     db.unlink(missing_ok=True)
@@ -88,9 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     store.close()
     print(f"{saved} style samples saved ({corrections} of them corrections) in {time.perf_counter() - t:.0f} s")
 
-    unseen_idx = balanced(data.y_test, args.unseen, rng)
+    unseen_idx = balanced(data.y_test, args.unseen, rng, digits)
     unseen_labels = data.y_test[unseen_idx]
-    unseen = [a.processed for a in read_all(parent, backhand_set(data.x_test[unseen_idx], seed=args.seed + 2))]
+    unseen = [a.processed for a in read_all(parent, render(data.x_test[unseen_idx], unseen_labels, args.seed + 2))]
     before = style_accuracy(parent, unseen, unseen_labels)
     print(f"unseen style examples, parent model: {before:.2%}")
 
@@ -109,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "parent_sha256": parent_sha,
         "finetuned_sha256": card["model_sha256"],
-        "style": "backhand (benchmarks/backhand.py)",
+        "style": args.style,
         "samples": saved,
         "samples_used": lineage["samples_used"],
         "samples_held_out": lineage["samples_held_out"],
@@ -130,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"| | parent ({parent_sha[:12]}) | fine-tuned ({card['model_sha256'][:12]}) |")
     print("|---|---:|---:|")
-    print(f"| unseen backhand examples ({len(unseen_labels):,}, MNIST test digits) | {before:.2%} | {after:.2%} |")
+    print(f"| unseen {args.style} examples ({len(unseen_labels):,}, MNIST test digits) | {before:.2%} | {after:.2%} |")
     print(f"| held-out saved samples ({lineage['samples_held_out']}) | {result['held_out_before']:.2%} | "
           f"{result['held_out_after']:.2%} |")
     print(f"| MNIST test ({lineage['mnist_test_images']:,}) | {result['mnist_before']:.2%} | {result['mnist_after']:.2%} |")

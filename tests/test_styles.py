@@ -194,3 +194,17 @@ def test_styles_work_on_real_mnist_digits(mnist_dir):
         assert ink.min() >= 12, f"{name}: a digit lost its ink"
         boxes = [ink_box(d, 0) for d in x]
         assert all(max(w, h) in (19, 20, 21) for _, _, w, h in boxes), name
+
+
+@pytest.mark.parametrize("style, digit, label", [("european", ONE, 1), ("european", SEVEN, 7), ("thin_broken", ZERO, 0)])
+def test_styled_scans_are_reproducible_dark_on_light_scans_of_one_digit(style, digit, label):
+    from benchmarks.styled_scans import SCALE, styled_scans
+    from preprocessing import preprocess
+
+    first, again = styled_scans(np.stack([digit]), np.array([label]), style, seed=3)[0], styled_scans(
+        np.stack([digit]), np.array([label]), style, seed=3
+    )[0]
+    assert np.array_equal(first, again)
+    assert first.dtype == np.uint8 and first.shape == (28 * SCALE + 40, 28 * SCALE + 40)
+    assert first[0].min() == 255 and first.min() < 60, "white paper around dark ink"
+    assert preprocess(first).ok
