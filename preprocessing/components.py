@@ -561,14 +561,21 @@ def _grow(main: int, areas: np.ndarray, boxes: np.ndarray, junk: np.ndarray) -> 
     return keep
 
 
+# A piece joins the digit across a gap up to this fraction of the ink's extent (a skipping pen's
+# dashes), and the digit may then grow to 2.5 times the larger of its first piece and this
+# fraction of the extent.
+_JOIN_REACH = 0.3
+_JOIN_GROWTH = 0.5
+
+
 def _join_pen_gaps(
     keep: list[int], labels: np.ndarray, origin: tuple[int, int], areas: np.ndarray, boxes: np.ndarray, junk: np.ndarray
 ) -> list[int]:
-    """Add pieces that a pen's skip cut off the digit: their ink comes within a stroke width
-    of the digit's ink, however the boxes lie (a strongly slanted 2's base, a broken 0's arc).
+    """Add pieces that a pen's skip cut off the digit: their ink comes within a stroke width,
+    or within ``_JOIN_REACH`` of the extent of all the ink that could be digit, of the digit's ink,
+    however the boxes lie (a strongly slanted 2's base, a broken 0's arc, the dashes of a thin 1).
 
     ``labels``: the components of the region at ``origin`` (x, y), numbered from 1 as ``areas``.
-    The digit may not grow beyond 2.5 times its size, so a neighbour is not swallowed.
     """
     main_area = areas[keep].max()
     candidates = np.flatnonzero(~junk & (areas >= 0.03 * main_area))
@@ -577,21 +584,32 @@ def _join_pen_gaps(
         return keep
     ox, oy = origin
     first = max(boxes[keep, 2].max(), boxes[keep, 3].max())
-    lut = np.zeros(len(areas) + 1, np.uint8)
-    lut[np.asarray(keep) + 1] = 1
-    kept = lut[labels]
-    reach = max(2, int(round(stroke_width(kept))))
-    near = cv2.dilate(kept, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1)))
-    touched = np.unique(labels[(near > 0) & (labels > 0)]) - 1
+    # The whole of the ink that could be this digit: a dashed thin line's pieces are each short,
+    # so the gaps between them are measured against all of it, not against one dash.
+    every = np.union1d(candidates, keep)
+    extent = max((boxes[every, 0] + boxes[every, 2]).max() - boxes[every, 0].min(),
+                 (boxes[every, 1] + boxes[every, 3]).max() - boxes[every, 1].min())
+    first = max(first, _JOIN_GROWTH * extent)
     keep = list(keep)
     x0, y0 = boxes[keep, 0].min() - ox, boxes[keep, 1].min() - oy
     x1, y1 = (boxes[keep, 0] + boxes[keep, 2]).max() - ox, (boxes[keep, 1] + boxes[keep, 3]).max() - oy
-    for i in np.intersect1d(candidates, touched):
-        bx, by, bw, bh = boxes[i, 0] - ox, boxes[i, 1] - oy, boxes[i, 2], boxes[i, 3]
-        ux0, uy0, ux1, uy1 = min(x0, bx), min(y0, by), max(x1, bx + bw), max(y1, by + bh)
-        if max(ux1 - ux0, uy1 - uy0) <= 2.5 * first:
-            keep.append(int(i))
-            x0, y0, x1, y1 = ux0, uy0, ux1, uy1
+    changed = True
+    while changed:
+        changed = False
+        lut = np.zeros(len(areas) + 1, np.uint8)
+        lut[np.asarray(keep) + 1] = 1
+        kept = lut[labels]
+        reach = max(2.0, stroke_width(kept), _JOIN_REACH * extent)
+        # Distance to the digit's ink: its cost does not grow with the reach, as a dilation's would.
+        distance = cv2.distanceTransform(1 - kept, cv2.DIST_L2, 3)
+        touched = np.unique(labels[(distance <= reach) & (labels > 0)]) - 1
+        for i in np.setdiff1d(np.intersect1d(candidates, touched), keep):
+            bx, by, bw, bh = boxes[i, 0] - ox, boxes[i, 1] - oy, boxes[i, 2], boxes[i, 3]
+            ux0, uy0, ux1, uy1 = min(x0, bx), min(y0, by), max(x1, bx + bw), max(y1, by + bh)
+            if max(ux1 - ux0, uy1 - uy0) <= 2.5 * first:
+                keep.append(int(i))
+                x0, y0, x1, y1 = ux0, uy0, ux1, uy1
+                changed = True
     return keep
 
 

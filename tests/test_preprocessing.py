@@ -680,3 +680,15 @@ def test_pieces_a_skipping_pen_cut_apart_stay_one_digit(flip):
     ys, xs = np.nonzero(cov > 0.5)
     x, y, w, h = select_digit(extract_ink(black_on_white(cov))).box
     assert w >= xs.max() - xs.min() - 2 and h >= ys.max() - ys.min() - 2, "both pieces are kept"
+
+
+def test_the_dashes_of_a_skipping_thin_pen_stay_one_digit():
+    # A thin 1 whose pen skipped twice: three short dashes, the gaps between them (14 px) wider
+    # than the pen (4 px) and than a fifth of any dash, but short beside the whole digit.
+    cov = np.zeros((200, 120), np.float32)
+    for y0, y1 in ((30, 70), (84, 124), (138, 170)):
+        cv2.line(cov, (60 + (170 - y0) // 8, y0), (60 + (170 - y1) // 8, y1), 1.0, 4, cv2.LINE_AA)
+    assert cv2.connectedComponents((cov > 0.5).astype(np.uint8))[0] - 1 == 3
+    ys, xs = np.nonzero(cov > 0.5)
+    x, y, w, h = select_digit(extract_ink(black_on_white(cov))).box
+    assert h >= ys.max() - ys.min() - 2, "every dash is kept"
