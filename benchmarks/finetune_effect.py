@@ -44,7 +44,7 @@ def balanced(y: np.ndarray, n: int, rng: np.random.Generator, digits=tuple(range
 STYLES = {
     "backhand": (tuple(range(10)), lambda images, labels, seed: backhand_set(images, seed)),
     **{
-        name: (digits or tuple(range(10)), lambda images, labels, seed, name=name: styled_scans(images, labels, name, seed))
+        name: (digits, lambda images, labels, seed, name=name: styled_scans(images, labels, name, seed))
         for name, digits in STYLE_DIGITS.items()
     },
 }

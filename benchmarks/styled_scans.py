@@ -15,9 +15,9 @@ import numpy as np
 from training.styles import STYLES, crossed_seven, european_one
 
 SCALE = 4
-# Each style: the digits it is written with (None: all) and how one 28x28 digit is styled.
 _EUROPEAN = {1: european_one, 7: crossed_seven}
-STYLE_DIGITS = {"european": (1, 7), "thin_broken": None, "small_scan": None}
+# Each style and the digits it is written with.
+STYLE_DIGITS = {"european": tuple(_EUROPEAN), "thin_broken": tuple(range(10)), "small_scan": tuple(range(10))}
 
 
 def styled_scan(digit28: np.ndarray, label: int, style: str, rng: np.random.Generator) -> np.ndarray:

@@ -160,10 +160,10 @@ def _is_stray_line(
     # What is left must be a digit, not a crumb of one (a 1's stem overhangs its own flag).
     if cv2.countNonZero(rest) < 0.3 * cv2.countNonZero(line.zone & m):
         return False
-    # A digit filling its crop from this side to the far one (a tight or stretched crop) may have
-    # its own bar along the edge: then only the rule below holds.
-    # Only a line from one end of the image to the other is taken for such a side here: a
-    # fat stroke near the edge (an 8's flank, a 4's stem) stops short of an end.
+    # A box side that runs from one end of the image to the other and leaves the digit clear of
+    # its ends is stray even where the digit fills the crop across it (a fat stroke along the edge,
+    # an 8's flank, stops short of an end). A digit filling its crop from this side to the far one
+    # may have its own bar along the edge: then only the rule below holds.
     fills = ry1 >= h - 1 if line.y < h / 2 else ry0 <= 1
     whole = line.x0 <= 1 and line.x1 >= w - 1
     if side and whole and not fills and _frees_its_ends(line, rest, touching):
@@ -583,13 +583,12 @@ def _join_pen_gaps(
     if candidates.size == 0:
         return keep
     ox, oy = origin
-    first = max(boxes[keep, 2].max(), boxes[keep, 3].max())
     # The whole of the ink that could be this digit: a dashed thin line's pieces are each short,
     # so the gaps between them are measured against all of it, not against one dash.
     every = np.union1d(candidates, keep)
     extent = max((boxes[every, 0] + boxes[every, 2]).max() - boxes[every, 0].min(),
                  (boxes[every, 1] + boxes[every, 3]).max() - boxes[every, 1].min())
-    first = max(first, _JOIN_GROWTH * extent)
+    largest = 2.5 * max(boxes[keep, 2].max(), boxes[keep, 3].max(), _JOIN_GROWTH * extent)
     keep = list(keep)
     x0, y0 = boxes[keep, 0].min() - ox, boxes[keep, 1].min() - oy
     x1, y1 = (boxes[keep, 0] + boxes[keep, 2]).max() - ox, (boxes[keep, 1] + boxes[keep, 3]).max() - oy
@@ -606,7 +605,7 @@ def _join_pen_gaps(
         for i in np.setdiff1d(np.intersect1d(candidates, touched), keep):
             bx, by, bw, bh = boxes[i, 0] - ox, boxes[i, 1] - oy, boxes[i, 2], boxes[i, 3]
             ux0, uy0, ux1, uy1 = min(x0, bx), min(y0, by), max(x1, bx + bw), max(y1, by + bh)
-            if max(ux1 - ux0, uy1 - uy0) <= 2.5 * first:
+            if max(ux1 - ux0, uy1 - uy0) <= largest:
                 keep.append(int(i))
                 x0, y0, x1, y1 = ux0, uy0, ux1, uy1
                 changed = True

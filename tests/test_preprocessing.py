@@ -623,7 +623,6 @@ def test_huge_image_is_shrunk_first():
     assert similarity(result.digit, digit_of(black_on_white(cov))) > 0.95
 
 
-
 # ---------------------------------------------------------------------------------------------
 # slant and pen skips
 

@@ -201,9 +201,7 @@ def test_styled_scans_are_reproducible_dark_on_light_scans_of_one_digit(style, d
     from benchmarks.styled_scans import SCALE, styled_scans
     from preprocessing import preprocess
 
-    first, again = styled_scans(np.stack([digit]), np.array([label]), style, seed=3)[0], styled_scans(
-        np.stack([digit]), np.array([label]), style, seed=3
-    )[0]
+    first, again = (styled_scans(np.stack([digit]), np.array([label]), style, seed=3)[0] for _ in range(2))
     assert np.array_equal(first, again)
     assert first.dtype == np.uint8 and first.shape == (28 * SCALE + 40, 28 * SCALE + 40)
     assert first[0].min() == 255 and first.min() < 60, "white paper around dark ink"
