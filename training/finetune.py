@@ -59,7 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="where to write digits.keras, digits.onnx and model_card.json")
     p.add_argument("--model", default=str(DEFAULT_PARENT), help="the model to start from (default: %(default)s)")
     add_data_dir_argument(p)
-    p.add_argument("--epochs", type=int, default=3)
+    # 6 rather than 3: on a style the parent reads badly (thin broken pen), 3 epochs left it at
+    # 96.5-97.2% on three seeds, 6 at 97.0-97.6%, at about 4 minutes on 2 CPU cores (README).
+    p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate, cosine decay (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument(
