@@ -35,11 +35,15 @@ _DITHER_SIGMA = 2.0
 _CHANNEL_GAIN = 1.5
 # On textured paper, ink must exceed the smoothed texture's typical level by this many spreads.
 _STANDS_OUT = 4.0
-# Gaussian (px) that, after a 5x5 median, averages paper grain out of a textured background.
-_TEXTURE_SIGMA = 1.5
+# Gaussians (px) that, after a 5x5 median, average paper grain out of a textured background: the
+# first that lets the ink stand out is used; a coarser one only on images this many times its size.
+_TEXTURE_SIGMAS = (1.5, 3.0, 6.0)
+_MIN_SIDES_PER_SIGMA = 60
 # A line along the edge is paper again this far in (fraction of the shorter side): box and scanner
 # lines are up to about 6% thick.
 _LINE_DEPTH = 0.1
+# A lighting estimate may take in at most this share of the ink's pixels.
+_ABSORBED = 0.2
 
 
 @dataclass(frozen=True)
@@ -284,11 +288,30 @@ def _lighting(grey: np.ndarray) -> tuple[np.ndarray, bool] | None:
         half = (residual < 0.5 * ink_level) if dark_ink else (residual > 0.5 * ink_level)
         width = stroke_width(_largest_piece(half.astype(np.uint8)))
         size = min(k, int(np.ceil(2.5 * width)) + 2) | 1
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
         operation = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
-        background = cv2.morphologyEx(small, operation, kernel, borderType=cv2.BORDER_REPLICATE)
+        inner = _inner_pieces(half.astype(np.uint8)) > 0  # a shadow from the border is lighting, not ink
+        while True:
+            kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+            background = cv2.morphologyEx(small, operation, kernel, borderType=cv2.BORDER_REPLICATE)
+            # The estimate must leave the ink out. On grainy paper a bold print's mask is ragged and
+            # pinholed, its perimeter makes the stroke look thin, and a kernel sized by it takes in
+            # part of the stroke: then a wider kernel is tried.
+            gone = np.abs(small.astype(np.int16) - background)[inner] < 0.5 * abs(ink_level)
+            if size >= k or np.count_nonzero(gone) <= _ABSORBED * np.count_nonzero(inner):
+                break
+            size = min(k, 2 * size - 1) | 1
         background = cv2.GaussianBlur(background, (0, 0), 1.0)
     return cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32), dark_ink
+
+
+def _inner_pieces(mask: np.ndarray) -> np.ndarray:
+    """The 8-connected pieces of a 0/1 mask that keep clear of the image border."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    x, y, bw, bh = (stats[:, i] for i in range(4))
+    h, w = mask.shape
+    inner = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
+    inner[0] = False
+    return inner[labels].astype(np.uint8)
 
 
 def _largest_piece(mask: np.ndarray) -> np.ndarray:
@@ -397,16 +420,22 @@ def _threshold_textured(d: np.ndarray, source: str, noise: float) -> InkMap:
 
     Grain is fine and random, a pen or marker stroke is wide and coherent: after a median and a
     Gaussian a few pixels wide, grain is a uniform grey level with a small spread while a stroke
-    keeps its contrast. The ink is what stands far out of that spread; when nothing does, the
-    image is texture.
+    keeps its contrast. The ink is what stands far out of that spread. Coarse grain needs a wider
+    Gaussian, which only a bold stroke survives: the scales are tried from fine to coarse, and only
+    when the ink stands out at none of them is the image texture.
     """
-    smooth = cv2.GaussianBlur(cv2.medianBlur(d, 5), (0, 0), _TEXTURE_SIGMA)
-    bias = median_u8(smooth)
-    spread = max(1.0, 1.4826 * median_u8(cv2.absdiff(smooth, np.full_like(smooth, int(bias)))))
-    otsu = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
-    above = smooth[smooth > otsu]
-    contrast = float(np.median(above)) - bias if above.size else 0.0
-    if above.size > 0.5 * smooth.size or contrast < max(MIN_CONTRAST, _STANDS_OUT * spread):
+    base = cv2.medianBlur(d, 5)
+    sigmas = [s for s in _TEXTURE_SIGMAS if s == _TEXTURE_SIGMAS[0] or s <= min(d.shape) / _MIN_SIDES_PER_SIGMA]
+    for sigma in sigmas:
+        smooth = cv2.GaussianBlur(base, (0, 0), sigma)
+        bias = median_u8(smooth)
+        spread = max(1.0, 1.4826 * median_u8(cv2.absdiff(smooth, np.full_like(smooth, int(bias)))))
+        otsu = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+        above = smooth[smooth > otsu]
+        contrast = float(np.median(above)) - bias if above.size else 0.0
+        if above.size <= 0.5 * smooth.size and contrast >= max(MIN_CONTRAST, _STANDS_OUT * spread):
+            break
+    else:
         return InkMap(np.zeros_like(d), source, "noise", float(d.max()), noise)
     peak = float(smooth.max()) - bias
     t = min(max(float(otsu) - bias, 4.0 * spread, 0.25 * peak, MIN_CONTRAST / 2), 0.75 * peak)

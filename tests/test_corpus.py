@@ -23,8 +23,8 @@ MIN_ACCURACY = 0.97
 # committed model (2026-11-23, see README), to be raised to 0.97 as the model and preprocessing
 # reach it; they catch regressions meanwhile.
 MIN_CLASS_ACCURACY = {
-    "pen/textured-paper": 0.94,
-    "font/textured-paper": 0.87,
+    "pen/textured-paper": 0.96,
+    "font/textured-paper": 0.93,
     "pen/edge-line-scan": 0.92,
     "font/edge-line-scan": 0.9,
     "pen/dithered-scan": 0.95,
@@ -39,8 +39,9 @@ MIN_CLASS_ACCURACY = {
 }
 # Share of the new classes' images that may give no digit at all.
 MAX_NEW_MISSING = 0.015
-# Clear digits on grainy paper: at most this share may be called noise or texture.
-MAX_TEXTURED_AS_NOISE = 0.03
+# Clear digits on grainy paper: at most this share may be called noise or texture (seed 0: 4 of 200
+# until coarse grain was smoothed at a wider scale and bold prints kept out of the lighting estimate, 1 since).
+MAX_TEXTURED_AS_NOISE = 0.01
 REPORT = Path(__file__).resolve().parent.parent / "artifacts" / "corpus_report.md"
 
 
