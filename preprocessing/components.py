@@ -480,11 +480,23 @@ def select_digit(ink: np.ndarray) -> DigitSelection:
     return DigitSelection(kept, (int(x0), int(y0), bw, bh), None)
 
 
+def grain_passed(ink: np.ndarray) -> bool:
+    """Whether grain passed the ink threshold (``>= INK_LEVEL``): dozens of pieces, none dominant.
+    (Not :func:`_looks_like_noise`'s second test: the digits of a long number are ten sizeable pieces too.)"""
+    h, w = ink.shape
+    _, _, stats, _ = cv2.connectedComponentsWithStats((ink >= INK_LEVEL).astype(np.uint8), connectivity=8)
+    return len(stats) > 1 and _many_pieces(stats[1:, cv2.CC_STAT_AREA].astype(np.int64), h, w)
+
+
+def _many_pieces(areas: np.ndarray, h: int, w: int) -> bool:
+    total = int(areas.sum())
+    return int(np.count_nonzero(areas >= 3)) > _MAX_PIECES and areas.max() < 0.5 * total and total > 0.02 * h * w
+
+
 def _looks_like_noise(areas: np.ndarray, boxes: np.ndarray, speck_area: int, h: int, w: int) -> bool:
     """Many pieces and no dominant one: dozens of any size, or ten or more sizeable ones spread
     over most of the image (stripes, a patterned surface)."""
-    total = int(areas.sum())
-    if int(np.count_nonzero(areas >= 3)) > _MAX_PIECES and areas.max() < 0.5 * total and total > 0.02 * h * w:
+    if _many_pieces(areas, h, w):
         return True
     big = areas >= max(speck_area, 0.1 * areas.max())
     if np.count_nonzero(big) < 10 or areas.max() >= 0.3 * areas[big].sum():

@@ -52,7 +52,8 @@ class InkMap:
 
     ``ink``: uint8, 0 = background, ``>= INK_LEVEL`` = ink. ``source``: "alpha", "uniform" or
     "flattened". ``status``: "ok", "blank" (nothing differs from the background) or "noise"
-    (the background itself is noise or texture).
+    (the background itself is noise or texture). ``textured``: whether the background was
+    smoothed as grain before thresholding.
     """
 
     ink: np.ndarray
@@ -60,6 +61,7 @@ class InkMap:
     status: str
     contrast: float
     noise: float
+    textured: bool = False
 
 
 def extract_ink(image: np.ndarray) -> np.ndarray:
@@ -67,8 +69,11 @@ def extract_ink(image: np.ndarray) -> np.ndarray:
     return analyse_ink(image).ink
 
 
-def analyse_ink(image: np.ndarray) -> InkMap:
-    """Like extract_ink, but also says where the ink came from and whether there is any."""
+def analyse_ink(image: np.ndarray, textured: bool = False) -> InkMap:
+    """Like extract_ink, but also says where the ink came from and whether there is any.
+
+    ``textured``: treat the background as grain even when it looks plain (for a second look,
+    when the plain threshold let through grain that hides the digit)."""
     img = as_uint8_image(image)
     if img.ndim == 3 and img.shape[2] == 4:
         alpha = cv2.extractChannel(img, 3)
@@ -79,7 +84,7 @@ def analyse_ink(image: np.ndarray) -> InkMap:
                 # Transparent background: the drawing is whatever is opaque (a canvas keeps
                 # its ink only in alpha, with RGB all zero). Measured from the typical alpha, so
                 # a slightly opaque background or a cut-out stencil work too.
-                return _threshold(_colour_distance(alpha), "alpha")
+                return _threshold(_colour_distance(alpha), "alpha", textured)
             # An opaque picture with transparent margins: fill them with its own paper colour.
             paper = np.median(rgb[opaque > 0], axis=0)
             a = alpha[:, :, None].astype(np.float32) / 255.0
@@ -98,8 +103,8 @@ def analyse_ink(image: np.ndarray) -> InkMap:
     grey = img if img.ndim == 2 else _contrast_channel(img)
     lighting = _lighting(grey)
     if lighting is None:
-        return _threshold(_colour_distance(img), "uniform")
-    return _threshold(_flattened(grey, *lighting), "flattened")
+        return _threshold(_colour_distance(img), "uniform", textured)
+    return _threshold(_flattened(grey, *lighting), "flattened", textured)
 
 
 def _colourless(rgb: np.ndarray) -> bool:
@@ -393,7 +398,7 @@ def _flattened(grey: np.ndarray, background: np.ndarray, dark_ink: bool) -> np.n
     return cv2.convertScaleAbs(cv2.max(residual, 0.0))
 
 
-def _threshold(d: np.ndarray, source: str) -> InkMap:
+def _threshold(d: np.ndarray, source: str, textured: bool = False) -> InkMap:
     """Scale a difference map so the ink threshold lands at INK_LEVEL; decide blank or noise."""
     otsu = cv2.threshold(d, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
     # Noise is measured on the background side of Otsu's split, so a bold digit filling half of
@@ -402,7 +407,7 @@ def _threshold(d: np.ndarray, source: str) -> InkMap:
     cumulative = np.cumsum(hist[: int(otsu) + 1])
     noise = 1.4826 * float(np.searchsorted(cumulative, cumulative[-1] / 2.0)) if cumulative[-1] > 0 else 0.0
     peak = float(d.max())
-    if noise > MAX_BACKGROUND_NOISE:
+    if textured or noise > MAX_BACKGROUND_NOISE:
         return _threshold_textured(d, source, noise)
     if peak < max(MIN_CONTRAST, 4.0 * noise + 8.0):
         return InkMap(np.zeros_like(d), source, "blank", peak, noise)
@@ -441,4 +446,4 @@ def _threshold_textured(d: np.ndarray, source: str, noise: float) -> InkMap:
     t = min(max(float(otsu) - bias, 4.0 * spread, 0.25 * peak, MIN_CONTRAST / 2), 0.75 * peak)
     lifted = cv2.subtract(smooth, np.full_like(smooth, int(bias)))
     kept = cv2.threshold(lifted, int(np.ceil(0.5 * t)) - 1, 0, cv2.THRESH_TOZERO)[1]
-    return InkMap(cv2.convertScaleAbs(kept, alpha=INK_LEVEL / t), source, "ok", peak, spread)
+    return InkMap(cv2.convertScaleAbs(kept, alpha=INK_LEVEL / t), source, "ok", peak, spread, textured=True)

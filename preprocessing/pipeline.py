@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from preprocessing.components import BLANK_REASON, NOISE_REASON, select_digit
+from preprocessing.components import BLANK_REASON, NOISE_REASON, DigitSelection, select_digit
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
-from preprocessing.ink import INK_LEVEL, analyse_ink
+from preprocessing.ink import INK_LEVEL, InkMap, analyse_ink
 from preprocessing.normalize import normalize_digit
 
 # The kept components are grown by this many pixels so their anti-aliased edges come along.
 _EDGE_PIXELS = 2
+# Pictures smaller than this (shorter side, px) may be tight crops whose digit touches every edge.
+_TIGHT_CROP_SIDE = 100
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,17 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     scale = original.shape[1] / img.shape[1]
     steps: dict[str, np.ndarray] = {"input": to_display_rgb(img)}
     ink = analyse_ink(img)
-    steps["ink"] = ink.ink
     if ink.status != "ok":
+        steps["ink"] = ink.ink
         return Preprocessed(None, NOISE_REASON if ink.status == "noise" else BLANK_REASON, steps)
     selection = select_digit(ink.ink)
+    if selection.reason == NOISE_REASON and not ink.textured:
+        ink, selection = _second_look(img, ink, selection)
+    if selection.box is not None and ink.source != "alpha" and _fills_the_frame(selection.box, img.shape[:2]):
+        # A digit photographed or scanned has paper around it; ink that reaches all four edges
+        # of a picture this size is grain or pattern.
+        selection = DigitSelection(None, None, NOISE_REASON)
+    steps["ink"] = ink.ink
     if selection.reason is not None or selection.mask is None or selection.box is None:
         return Preprocessed(None, selection.reason or BLANK_REASON, steps)
     x, y, w, h = selection.box
@@ -64,3 +73,28 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     steps["20x20"] = result.box20
     steps["28x28"] = result.digit
     return Preprocessed(result.digit, None, steps, tuple(int(round(v * scale)) for v in selection.box))
+
+
+def _second_look(img: np.ndarray, ink: InkMap, selection: DigitSelection) -> tuple[InkMap, DigitSelection]:
+    """Grain just above the plain threshold (a thin pen on grainy paper) breaks into hundreds of
+    pieces around the digit: look again with the grain smoothed away. What that finds must keep
+    clear of the image's edges, as a digit on paper does (smoothing fine stripes away leaves the
+    outermost one standing); otherwise the first look stands."""
+    second = analyse_ink(img, textured=True)
+    if second.status != "ok":
+        return ink, selection
+    again = select_digit(second.ink)
+    if again.reason is not None or again.box is None or not _clear_of_edges(again.box, img.shape[:2]):
+        return ink, selection
+    return second, again
+
+
+def _clear_of_edges(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
+    x, y, w, h = box
+    return x > 0 and y > 0 and x + w < shape[1] and y + h < shape[0]
+
+
+def _fills_the_frame(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
+    """Whether ``box`` reaches all four edges of an image too big to be a tight crop of one digit."""
+    x, y, w, h = box
+    return min(shape) >= _TIGHT_CROP_SIDE and x <= 0 and y <= 0 and x + w >= shape[1] and y + h >= shape[0]

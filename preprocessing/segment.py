@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from preprocessing.components import BLANK_REASON, NOISE_REASON, SPECKS_REASON, find_lines
+from preprocessing.components import BLANK_REASON, NOISE_REASON, SPECKS_REASON, find_lines, grain_passed
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
 from preprocessing.ink import INK_LEVEL, analyse_ink
 from preprocessing.stroke import stroke_width
@@ -125,6 +125,12 @@ def segment(image: np.ndarray) -> Segmentation:
     scale = original.shape[1] / img.shape[1]
     steps: dict[str, np.ndarray] = {"input": to_display_rgb(img)}
     ink_map = analyse_ink(img)
+    if ink_map.status == "ok" and not ink_map.textured and ink_map.source != "alpha" and grain_passed(ink_map.ink):
+        # Grain just above the plain threshold (a thin pen on grainy paper) would be read as
+        # digits of its own: look again with the grain smoothed away, as for a single digit.
+        second = analyse_ink(img, textured=True)
+        if second.status == "ok":
+            ink_map = second
     ink = ink_map.ink
     steps["ink"] = ink
     if ink_map.status != "ok":

@@ -34,7 +34,7 @@ MIN_CLASS_ACCURACY = {
     "style/crossed-7": 0.97,
     "style/open-top-4": 0.97,
     "style/straight-9": 0.97,
-    "style/broken-0": 0.78,
+    "style/broken-0": 0.84,
     "style/stretched-16": 0.85,
 }
 # Share of the new classes' images that may give no digit at all.
@@ -42,6 +42,8 @@ MAX_NEW_MISSING = 0.015
 # Clear digits on grainy paper: at most this share may be called noise or texture (seed 0: 4 of 200
 # until coarse grain was smoothed at a wider scale and bold prints kept out of the lighting estimate, 1 since).
 MAX_TEXTURED_AS_NOISE = 0.01
+# Writing-style images called noise, per style class of 100.
+MAX_STYLE_AS_NOISE = 1
 REPORT = Path(__file__).resolve().parent.parent / "artifacts" / "corpus_report.md"
 
 
@@ -130,3 +132,13 @@ def test_textured_paper_is_not_called_noise(corpus, prepared):
     textured = [p for s, p in zip(corpus, prepared) if s.condition.endswith("/textured-paper")]
     noise = sum(p.reason == NOISE_REASON for p in textured)
     assert noise <= MAX_TEXTURED_AS_NOISE * len(textured), f"{noise} of {len(textured)} textured-paper digits called noise"
+
+
+def test_thin_strokes_on_grain_are_not_called_noise(corpus, prepared):
+    """A thin pen on grainy paper (the writing styles are shown on textured paper too): the grain that
+    passes the plain threshold must not make the digit "noise" (seed 0: 3 broken 0s until the second
+    look with the grain smoothed away). Stretched 16x16 scans are left out: a stretched 1 is a black box."""
+    for name in condition_names():
+        if name.startswith("style/") and name != "style/stretched-16":
+            noise = [s.label for s, p in zip(corpus, prepared) if s.condition == name and p.reason == NOISE_REASON]
+            assert len(noise) <= MAX_STYLE_AS_NOISE, f"{name}: {len(noise)} digits called noise"

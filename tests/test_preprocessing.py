@@ -554,6 +554,19 @@ def test_noise_and_texture_are_not_digits():
         assert result.reason == NOISE_REASON
 
 
+
+def test_a_pattern_filling_the_whole_photo_is_not_a_digit():
+    # Coarse blotches and a checkerboard pass the plain ink threshold as one piece that reaches every
+    # edge; a photographed digit has paper around it.
+    rng = np.random.default_rng(3)
+    blotches = cv2.GaussianBlur(rng.integers(0, 256, (400, 400), dtype=np.uint8), (0, 0), 8)
+    blotches = cv2.normalize(blotches, None, 0, 255, cv2.NORM_MINMAX)
+    checker = ((np.indices((700, 700)) // 12).sum(axis=0) % 2 * 200 + 30).astype(np.uint8)
+    for image in (blotches, checker):
+        result = preprocess(image)
+        assert result.digit is None
+        assert result.reason == NOISE_REASON
+
 # ---------------------------------------------------------------------------------------------
 # robustness of the interface
 
