@@ -58,7 +58,8 @@ def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
 
     * it runs (almost) the whole image near one edge (a box side, a scanner edge), even where a
       digit crosses it;
-    * or it lies under the other ink and reaches well past it at both ends (an underline);
+    * or it lies under the other ink and reaches well past it at both ends, or out of the image at
+      one of them when it is clearly longer than the digit is wide (an underline);
     * or it is horizontal, ``_LONG_LINE`` times longer than the digits are tall (no digit has a
       bar that long) and runs on past all of them at both ends (or out of the image): a ruled
       line or an underline below or above a written number, whose digits may touch or cross it.
@@ -119,6 +120,8 @@ def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
 _LINE_SIDE = 200
 # A horizontal line this many times longer than the digits are tall is no digit's bar.
 _LONG_LINE = 1.5
+# A line this many times longer than the digit is wide may run out of the image at one end.
+_OUT_OF_IMAGE = 1.5
 # A line is ink along at least this fraction of its length (gaps bridged: a dotted or broken line).
 _LINE_COVERAGE = 0.85
 
@@ -170,7 +173,12 @@ def _is_stray_line(
         return True
     # A box side only has to run on past the digit; a shorter line must overhang it clearly.
     margin = max(2.0, 1.5 * line.thickness) if side else max(2.0, (rx1 - rx0) / 6.0, 1.5 * line.thickness)
-    if not (line.x0 <= lo - margin and line.x1 >= hi + margin):
+    # An underline may run out of the image beside a digit written near the edge: that end goes on
+    # past the digit too, when the line is clearly longer than the digit is wide (a 2's base is not).
+    out = line.length >= _OUT_OF_IMAGE * (rx1 - rx0)
+    left = line.x0 <= lo - margin or (out and line.x0 <= 0)
+    right = line.x1 >= hi + margin or (out and line.x1 >= w)
+    if not (left and right):
         return False
     # A shorter line counts only under the digit (an underline, a ruled line): above it, a
     # long bar is a 7's, however far it overshoots.

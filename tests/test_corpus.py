@@ -29,7 +29,7 @@ MIN_CLASS_ACCURACY = {
     "font/edge-line-scan": 0.9,
     "pen/dithered-scan": 0.95,
     "pen/corner-shadow": 0.97,
-    "pen/underlined": 0.9,
+    "pen/underlined": 0.96,
     "style/flag-1": 0.85,
     "style/crossed-7": 0.97,
     "style/open-top-4": 0.97,
