@@ -311,7 +311,7 @@ def _lighting(grey: np.ndarray) -> tuple[np.ndarray, bool] | None:
 
 def _inner_pieces(mask: np.ndarray) -> np.ndarray:
     """The 8-connected pieces of a 0/1 mask that keep clear of the image border."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     x, y, bw, bh = (stats[:, i] for i in range(4))
     h, w = mask.shape
     inner = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
