@@ -331,7 +331,9 @@ def choose(
             continue
         chosen.append(known[(i, j - 1)])
         j = i
-    return chosen[::-1] or first
+    # Left to right as segment orders regions: the pieces of a region cut in two may lie on both
+    # sides of a neighbour's centre (a long region, a smaller one beside its middle).
+    return sorted(chosen, key=lambda c: c.region.x0 + c.region.x1) or first
 
 
 def read_regions(

@@ -120,6 +120,11 @@ def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
 _LINE_SIDE = 200
 # A horizontal line this many times longer than the digits are tall is no digit's bar.
 _LONG_LINE = 1.5
+# Longer still, it is no bar of digits joined either (two 2s' bases run into one): it is stray
+# even where a digit's stroke touches or crosses it at its very end (an underline drawn from the
+# first digit's foot), if it is drawn solid: the feet of a row of digits bridged into one are not.
+_VERY_LONG_LINE = 5.0
+_SOLID = 0.95
 # A line this many times longer than the digit is wide may run out of the image at one end.
 _OUT_OF_IMAGE = 1.5
 # A line is ink along at least this fraction of its length (gaps bridged: a dotted or broken line).
@@ -158,6 +163,8 @@ def _is_stray_line(
     cols = np.flatnonzero(touching.any(axis=0))
     rx0, ry0, rx1, ry1 = box
     lo, hi = (min(rx0, cols[0]), max(rx1, cols[-1] + 1)) if cols.size else (rx0, rx1)
+    if long_line and line.length >= _VERY_LONG_LINE * height and _solid(line, m):
+        return True
     if long_line and _runs_past_the_digits(line, rest, touching, without, height, w):
         return True
     # What is left must be a digit, not a crumb of one (a 1's stem overhangs its own flag).
@@ -183,6 +190,12 @@ def _is_stray_line(
     # A shorter line counts only under the digit (an underline, a ruled line): above it, a
     # long bar is a 7's, however far it overshoots.
     return side or (not transposed and line.y >= ry1 - 0.15 * (ry1 - ry0))
+
+
+def _solid(line: _Line, m: np.ndarray) -> bool:
+    """Whether ink lies along nearly all of ``line`` (in ``m``) without the gaps it was found across."""
+    along = (line.zone[:, line.x0 : line.x1] & m[:, line.x0 : line.x1]).any(axis=0)
+    return bool(along.size) and float(along.mean()) >= _SOLID
 
 
 def _frees_its_ends(line: _Line, rest: np.ndarray, touching: np.ndarray) -> bool:

@@ -117,6 +117,20 @@ def test_ruled_lines_and_underlines_are_not_digits(classifier) -> None:
     assert classifier.read(underlined).text == "42"
 
 
+def test_an_underline_drawn_from_the_first_digits_foot_is_not_a_digit(classifier) -> None:
+    # The line starts at the foot of the 7's stem and touches every digit: only its length (many
+    # digits' heights) and that it is drawn solid tell it from the feet of digits joined in a row.
+    for text in ("72380514", "45023187"):
+        image = write(text)
+        ys, xs = np.nonzero(image < 128)
+        first = xs < xs.min() + 100  # the first digit's cell
+        foot = xs[first][ys[first] >= ys[first].max() - 2]
+        cv2.line(image, (int(foot.mean()) - 4, int(ys.max())), (image.shape[1] - 10, int(ys.max())), 0, 5)
+        n, _ = cv2.connectedComponents((image < 128).astype(np.uint8))
+        assert n - 1 <= 2, "the line must join the digits for this test"
+        assert classifier.read(image).text == text
+
+
 def test_a_lone_underlined_digit_is_one_digit(classifier) -> None:
     image = write("3")
     cv2.line(image, (5, image.shape[0] - 32), (image.shape[1] - 5, image.shape[0] - 32), 0, 4)
