@@ -40,8 +40,11 @@ RECHECK_CONFIDENCE_ALONE = 0.0
 # typical digit.
 RECHECK_Z = 1.5
 RECHECK_WIDTH = 1.6
-# Candidate digits wider than this many digit heights are not considered.
-MAX_WIDTH = 1.6
+# Candidate digits wider than this many digit heights are not considered. A digit may be written
+# wide and flat (a 0 or a 6 twice as wide as tall): the shape prior and WIDE_COST weigh against
+# such a candidate, but it must be there to be chosen (1.6 until 2026-12-06: corpus seeds 0-3,
+# digits not touching, 74 -> 69 wrong, a wide 0 read as "07" or a 6 as "60").
+MAX_WIDTH = 2.5
 # Neighbours further apart than this many digit heights are never one digit.
 MAX_MERGE_GAP = 0.2
 # Score per digit read (log-probability units): the price of an extra cut.
@@ -306,7 +309,10 @@ def choose(
     # A fragment well below the digits' height in which the sequence reader sees no digit (the end
     # of a ruled line left on a digit, a stray mark) may be left out.
     skippable = [
-        peaks is not None and not atom_peaks[k] and atoms[k].box[3] < FRAGMENT * height for k in range(len(atoms))
+        peaks is not None
+        and not atom_peaks[k]
+        and atoms[k].box[3] < FRAGMENT * height
+        for k in range(len(atoms))
     ]
     # best[j]: best score of reading atoms 0..j-1; back[j]: where its last digit starts (None: atom j-1 left out).
     n = len(atoms)

@@ -12,8 +12,9 @@ import cv2
 import numpy as np
 import pytest
 
-from model.reader import LOG_ASPECT
+from model.reader import LOG_ASPECT, candidate_spans
 from preprocessing import segment
+from preprocessing.segment import DigitRegion
 from tests.corpus import generate_corpus
 from tests.digit_images import STROKES
 from tests.number_corpus import LAYOUTS, RENDERERS, condition_names, generate_numbers
@@ -129,6 +130,16 @@ def test_an_underline_drawn_from_the_first_digits_foot_is_not_a_digit(classifier
         n, _ = cv2.connectedComponents((image < 128).astype(np.uint8))
         assert n - 1 <= 2, "the line must join the digits for this test"
         assert classifier.read(image).text == text
+
+
+def test_a_wide_flat_digit_cut_in_two_may_be_one_digit_again() -> None:
+    # A 0 written twice as wide as tall, looked at again and cut in the middle: whether it is one
+    # digit or two is for the networks to say, so the whole must be among the candidates.
+    height = 40
+    halves = [DigitRegion((x, 0, 40, height), np.full((height, 40), 255, np.uint8)) for x in (0, 40)]
+    spans = candidate_spans(halves, [0, 0], [True], float(height))
+    assert set(spans) == {(0, 0), (1, 1), (0, 1)}
+    assert spans[(0, 1)].box == (0, 0, 80, height)
 
 
 def test_a_lone_underlined_digit_is_one_digit(classifier) -> None:
