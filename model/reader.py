@@ -74,9 +74,14 @@ WHOLE_WEIGHT = 1.0
 RECHECK_WHOLE = 0.5
 
 # The sequence reader (model.sequence): a candidate holding none or several of its digits pays this
-# per digit too few or too many; its digit probabilities weigh this much beside the classifier's.
+# per digit too few or too many; its digit probabilities weigh this much beside the classifier's: less
+# on a region as segmentation found it, a whole digit as the classifier was trained on, more on a piece
+# cut from a region or regions merged, where the classifier sees a digit cut out of its context.
 PEAK_COST = 6.0
-SEQUENCE_WEIGHT = 1.0
+SEQUENCE_WEIGHT = 0.5
+SEQUENCE_WEIGHT_CUT = 2.0
+# The weight with which the candidates are scored against each other, where to cut and what to merge.
+SEQUENCE_WEIGHT_CHOICE = 1.0
 # With the sequence reader counting the digits, the whole-digit check weighs less: it was trained on
 # cuts labelled by their ink, and a cut between touching digits always takes a little of the other.
 WHOLE_WEIGHT_WITH_SEQUENCE = 0.25
@@ -103,19 +108,32 @@ class Candidate:
     whole: float = 1.0  # the whole-digit check's probability that this is exactly one digit
     # The sequence reader's digits whose centre lies in this candidate (None: no sequence reader).
     peaks: tuple[Peak, ...] | None = None
+    # Whether this is a region as segmentation found it (not a piece cut from one, nor regions merged).
+    found: bool = True
 
-    @property
-    def probabilities(self) -> np.ndarray:
-        """The classifier's probabilities, times the sequence reader's where it sees exactly one digit here."""
+    def joint(self, weight: float) -> np.ndarray:
+        """The classifier's probabilities, times the sequence reader's to the power ``weight`` where it
+        sees exactly one digit here, normalised."""
         if self.peaks is None or len(self.peaks) != 1:
             return self.classified
-        joint = self.classified * self.peaks[0].probabilities**SEQUENCE_WEIGHT
+        joint = self.classified * self.peaks[0].probabilities**weight
         total = joint.sum()
         return joint / total if total > 0 else self.classified
 
     @property
+    def probabilities(self) -> np.ndarray:
+        """What the digit is: both networks' probabilities together, the sequence reader's weighed by
+        whether this is a region as found or a piece cut or merged."""
+        return self.joint(SEQUENCE_WEIGHT if self.found else SEQUENCE_WEIGHT_CUT)
+
+    @property
     def label(self) -> int:
         return int(self.probabilities.argmax())
+
+    @property
+    def choice(self) -> np.ndarray:
+        """The probabilities the candidates are scored with (where to cut, what to merge)."""
+        return self.joint(SEQUENCE_WEIGHT_CHOICE)
 
     @property
     def sequence_agrees(self) -> bool | None:
@@ -131,10 +149,11 @@ class Candidate:
     def score(self, height: float) -> float:
         """Log-probability of the best class, plus the log-likelihood of the box's shape for that class."""
         _, _, w, h = self.region.box
-        mean, sd = LOG_ASPECT[self.label]
+        choice = self.choice
+        mean, sd = LOG_ASPECT[int(choice.argmax())]
         z = (math.log(w / h) - mean) / sd
         excess = max(0.0, z - SHAPE_SLACK, -z - SLIVER)
-        s = math.log(max(self.confidence, 1e-9)) - DIGIT_COST - SHAPE_WEIGHT * min(0.5 * excess**2, 8.0)
+        s = math.log(max(float(choice.max()), 1e-9)) - DIGIT_COST - SHAPE_WEIGHT * min(0.5 * excess**2, 8.0)
         s += (WHOLE_WEIGHT if self.peaks is None else WHOLE_WEIGHT_WITH_SEQUENCE) * math.log(max(self.whole, 1e-4))
         if w > TWO_WIDE * h:
             s -= WIDE_COST
@@ -171,9 +190,10 @@ def _classify(
 
 def _needs_second_look(c: Candidate, typical_width: float | None, confidence: float = RECHECK_CONFIDENCE) -> bool:
     _, _, w, h = c.region.box
-    mean, sd = LOG_ASPECT[c.label]
+    choice = c.choice
+    mean, sd = LOG_ASPECT[int(choice.argmax())]
     wide = math.log(w / h) > mean + RECHECK_Z * sd or (typical_width is not None and w > RECHECK_WIDTH * typical_width)
-    return c.confidence < confidence or c.whole < RECHECK_WHOLE or wide
+    return float(choice.max()) < confidence or c.whole < RECHECK_WHOLE or wide
 
 
 def typical_width(candidates: list[Candidate]) -> float | None:
@@ -305,7 +325,9 @@ def choose(
             del spans[key]
     keys = list(spans)
     for key, cand in zip(keys, _classify(seg, [spans[k] for k in keys], probabilities, wholeness)):
-        known[key] = dataclasses.replace(cand, peaks=peaks_of(*key))
+        i, j = key
+        found = origin[i] == origin[j] and first_atom[origin[i]] == i and last_atom[origin[j]] == j
+        known[key] = dataclasses.replace(cand, peaks=peaks_of(*key), found=found)
     # A fragment well below the digits' height in which the sequence reader sees no digit (the end
     # of a ruled line left on a digit, a stray mark) may be left out.
     skippable = [
