@@ -333,10 +333,7 @@ def choose(
     # A fragment well below the digits' height in which the sequence reader sees no digit (the end
     # of a ruled line left on a digit, a stray mark) may be left out.
     skippable = [
-        peaks is not None
-        and not atom_peaks[k]
-        and atoms[k].box[3] < FRAGMENT * height
-        for k in range(len(atoms))
+        peaks is not None and not atom_peaks[k] and atoms[k].box[3] < FRAGMENT * height for k in range(len(atoms))
     ]
     # best[j]: best score of reading atoms 0..j-1; back[j]: where its last digit starts (None: atom j-1 left out).
     n = len(atoms)

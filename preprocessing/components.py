@@ -63,6 +63,8 @@ def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
     * or it is horizontal, ``_LONG_LINE`` times longer than the digits are tall (no digit has a
       bar that long) and runs on past all of them at both ends (or out of the image): a ruled
       line or an underline below or above a written number, whose digits may touch or cross it.
+      Five times longer and drawn solid, it needs no free end beyond the digits: an underline
+      drawn from the first digit's foot.
 
     A digit's own bar (a 7's top, a 2's base, a 4's crossbar) ends where the digit does, so it stays.
 
