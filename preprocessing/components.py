@@ -129,6 +129,8 @@ _VERY_LONG_LINE = 5.0
 _SOLID = 0.95
 # A line this many times longer than the digit is wide may run out of the image at one end.
 _OUT_OF_IMAGE = 1.5
+# In an image at least this big, a line ending a pixel short of the edge runs out of it.
+_EDGE_SLACK_SIDE = 32
 # A line is ink along at least this fraction of its length (gaps bridged: a dotted or broken line).
 _LINE_COVERAGE = 0.85
 
@@ -184,9 +186,12 @@ def _is_stray_line(
     margin = max(2.0, 1.5 * line.thickness) if side else max(2.0, (rx1 - rx0) / 6.0, 1.5 * line.thickness)
     # An underline may run out of the image beside a digit written near the edge: that end goes on
     # past the digit too, when the line is clearly longer than the digit is wide (a 2's base is not).
+    # Within a pixel of the edge counts (the anti-aliased end of a line cut by the crop is often too
+    # faint to be ink), but not in a tiny crop, where a digit's stem may stop a pixel short of it.
     out = line.length >= _OUT_OF_IMAGE * (rx1 - rx0)
-    left = line.x0 <= lo - margin or (out and line.x0 <= 0)
-    right = line.x1 >= hi + margin or (out and line.x1 >= w)
+    edge = 1 if min(h, w) >= _EDGE_SLACK_SIDE else 0
+    left = line.x0 <= lo - margin or (out and line.x0 <= edge)
+    right = line.x1 >= hi + margin or (out and line.x1 >= w - edge)
     if not (left and right):
         return False
     # A shorter line counts only under the digit (an underline, a ruled line): above it, a

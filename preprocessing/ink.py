@@ -42,6 +42,9 @@ _MIN_SIDES_PER_SIGMA = 60
 # A line along the edge is paper again this far in (fraction of the shorter side): box and scanner
 # lines are up to about 6% thick.
 _LINE_DEPTH = 0.1
+# A side is lined when this much of its outermost row is one tone and as much of the row that far
+# in the other (a line drawn a little skewed, or stopping short of a corner, leaves some of the edge).
+_LINED = 0.75
 # A lighting estimate may take in at most this share of the ink's pixels.
 _ABSORBED = 0.2
 
@@ -233,7 +236,7 @@ def _lined_sides(dark: np.ndarray) -> bool | None:
     lined, rest = [], []
     for outer, inner in sides:
         o, i = float(outer.mean()), float(inner.mean())
-        if (o >= 0.9 and i <= 0.25) or (o <= 0.1 and i >= 0.75):
+        if (o >= _LINED and i <= 1 - _LINED) or (o <= 1 - _LINED and i >= _LINED):
             lined.append(o >= 0.5)
         else:
             rest.append(outer)

@@ -401,6 +401,41 @@ def test_box_corner_around_a_one_is_removed():
     assert similarity(digit_of(black_on_white(boxed)), digit_of(black_on_white(cov))) > 0.95
 
 
+def test_a_tight_crop_between_box_lines_that_stop_short_of_a_corner_is_ink_on_paper():
+    # A scan crop of a form's box: a bold 2 cut by the crop's left edge, the box's top line along
+    # the top edge and its bottom line along the bottom, both stopping short of a corner (drawn a
+    # little skewed, or ending at a box side outside the crop). The lines take up so much of a
+    # crop this small that which tone is paper must be read from the sides they leave.
+    full = coverage(2, size=120, height=38, width=7)
+    ys, xs = np.nonzero(full > 0.5)
+    cov = full[ys.min() - 8 : ys.min() + 56, xs.min() + 3 : xs.min() + 67].copy()
+    boxed = cov.copy()
+    cv2.line(boxed, (0, 1), (51, 1), 1.0, 3)
+    cv2.line(boxed, (10, 62), (63, 62), 1.0, 3)
+    result = preprocess(black_on_white(boxed))
+    assert result.digit is not None, result.reason
+    assert similarity(result.digit, digit_of(black_on_white(cov))) > 0.9
+
+
+def test_box_line_whose_end_at_the_edge_is_faint_is_removed_where_the_digit_fills_the_crop():
+    # A small crop of a form's box: its top line touches a 2 that reaches the crop's bottom edge.
+    # The line runs out of the image at both ends, but its anti-aliased end in the first column
+    # is too faint to count as ink.
+    full = coverage(2, size=120, height=40, width=4)
+    ys, xs = np.nonzero(full > 0.5)
+    cov = full[ys.min() - 4 : ys.max() + 1, xs.min() - 8 : xs.max() + 10].copy()
+    h, w = cov.shape
+    top = int(np.flatnonzero((cov > 0.5).any(axis=1))[0])
+    boxed = cov.copy()
+    cv2.line(boxed, (0, top - 2), (w - 1, top - 2), 1.0, 3)
+    boxed[:, 0] *= 0.3
+    assert cv2.connectedComponents((boxed > 0.5).astype(np.uint8))[0] - 1 == 1, "the line touches the digit"
+    selection = select_digit(extract_ink(black_on_white(boxed)))
+    x, y, bw, bh = selection.box
+    assert bw <= xs.max() - xs.min() + 4, "the line is not part of the digit"
+    assert similarity(digit_of(black_on_white(boxed)), digit_of(black_on_white(cov))) > 0.8
+
+
 @pytest.mark.parametrize("label", [0, 3, 7])
 def test_underline_touching_the_digit_is_removed(label):
     cov = coverage(label, size=240, height=160, width=12)
