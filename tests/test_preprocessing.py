@@ -424,7 +424,7 @@ def test_box_line_whose_end_at_the_edge_is_faint_is_removed_where_the_digit_fill
     full = coverage(2, size=120, height=40, width=4)
     ys, xs = np.nonzero(full > 0.5)
     cov = full[ys.min() - 4 : ys.max() + 1, xs.min() - 8 : xs.max() + 10].copy()
-    h, w = cov.shape
+    w = cov.shape[1]
     top = int(np.flatnonzero((cov > 0.5).any(axis=1))[0])
     boxed = cov.copy()
     cv2.line(boxed, (0, top - 2), (w - 1, top - 2), 1.0, 3)
