@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from preprocessing.ink import INK_LEVEL
-from preprocessing.stroke import stroke_width, widen
+from preprocessing.stroke import bridge_gaps, stroke_width, widen
 
 MNIST_SIZE = 28
 BOX_SIZE = 20
@@ -76,7 +76,7 @@ def normalize_digit(ink_crop: np.ndarray) -> Normalised:
         return Normalised(empty, empty, np.zeros((BOX_SIZE, BOX_SIZE), np.uint8))
     x, y, w, h = box
     crop = ink_crop[y : y + h, x : x + w]
-    mask = limit_slant(to_working_mask(crop))
+    mask = bridge_gaps(limit_slant(to_working_mask(crop)))
     coverage = normalise_stroke(mask)
     coverage = cv2.GaussianBlur(coverage, (0, 0), _SMOOTH_SIGMA)
     box20 = fit_box(coverage, BOX_SIZE)

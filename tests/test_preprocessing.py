@@ -25,6 +25,7 @@ from preprocessing import (
 )
 from preprocessing.components import remove_lines
 from preprocessing.normalize import SLANT_LIMIT, centre_by_mass, limit_slant
+from preprocessing.stroke import bridge_gaps
 from tests.corpus import PEN_DESIGNS, _grain, _jpeg, draw_strokes, pen_digit
 from tests.corpus import _lighting as corpus_lighting
 
@@ -276,6 +277,41 @@ def test_separate_pieces_of_one_digit_are_kept(name):
     assert kept == n
     # Moving a piece changes the shape a little, not the digit.
     assert similarity(result.digit, digit_of(white_on_black(whole))) > 0.75
+
+
+def _skipped_zero(gaps: list[float], skip: float, width: int = 2) -> np.ndarray:
+    """A thin-pen 0 on white paper, its ellipse broken at the angles ``gaps`` by ``skip`` degrees each."""
+    image = np.full((160, 120), 255, np.uint8)
+    ends = sorted(gaps)
+    for a, b in zip(ends, ends[1:] + [ends[0] + 360]):
+        cv2.ellipse(image, (60, 80), (32, 56), 0, a + skip / 2, b - skip / 2, 0, width, cv2.LINE_AA)
+    return image
+
+
+def test_a_broken_loop_is_bridged_where_its_loose_ends_point_at_each_other():
+    arcs = (_skipped_zero([135, 315], 40) < 128).astype(np.uint8)
+    assert cv2.connectedComponents(arcs)[0] - 1 == 2, "the test image really has two arcs"
+    assert cv2.connectedComponents(bridge_gaps(arcs))[0] - 1 == 1
+
+
+def test_a_zero_whose_pen_skipped_twice_is_read_as_zero(classifier):
+    # Read as a 9 while the gaps were left open.
+    for gaps in ([135, 315], [150, 300]):
+        assert classifier.predict(_skipped_zero(gaps, 40)).digit == 0
+
+
+@pytest.mark.parametrize("name", PIECES)
+def test_pieces_that_do_not_point_at_each_other_stay_apart(name):
+    # A 5's lifted bar, a 4 in two strokes, a 7's bar: close ends, but no stroke runs on into the other.
+    mask = (draw_strokes(PIECES[name][0], 280, 190, 16, (140, 140)) > 0.5).astype(np.uint8)
+    assert np.array_equal(bridge_gaps(mask), mask)
+
+
+def test_specks_are_not_bridged():
+    mask = np.zeros((80, 50), np.uint8)
+    cv2.line(mask, (25, 5), (25, 55), 1, 3)
+    mask[62:64, 24:26] = 1  # a speck just below the 1's foot, in line with it
+    assert np.array_equal(bridge_gaps(mask), mask)
 
 
 def test_neighbouring_digit_is_not_swallowed():
