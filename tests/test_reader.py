@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from model.reader import LOG_ASPECT, Candidate, candidate_spans
+from model.reader import LOG_ASPECT, ONE_PIECE, PIECES_COST, Candidate, candidate_spans, largest_piece_share
 from model.sequence import Peak
 from preprocessing import segment
 from preprocessing.segment import DigitRegion
@@ -159,6 +159,26 @@ def test_the_sequence_reader_weighs_more_on_a_piece_cut_out_than_on_a_region_as_
     assert found.probabilities.sum() == pytest.approx(1.0) and cut.probabilities.sum() == pytest.approx(1.0)
 
 
+def test_a_one_in_several_pieces_pays_for_them() -> None:
+    # A sliver cut off a digit with a speck beside it ("!") is read as a confident 1; a 1 is one stroke.
+    stroke = np.zeros((40, 12), np.uint8)
+    stroke[2:38, 4:8] = 255
+    sliver = np.zeros((40, 12), np.uint8)
+    sliver[2:24, 4:8] = 255
+    sliver[30:38, 3:9] = 255  # a dot below: the two pieces hold 88 and 48 pixels
+    assert largest_piece_share(stroke) == 1.0 and largest_piece_share(sliver) < ONE_PIECE
+    assert largest_piece_share(np.zeros((5, 5), np.uint8)) == 1.0
+    one, four = np.full(10, 0.001), np.full(10, 0.001)
+    one[1], four[4] = 0.99, 0.99
+
+    def score(mask: np.ndarray, classified: np.ndarray) -> float:
+        region = DigitRegion((0, 0, 12, 40), mask)
+        return Candidate(region, np.zeros((28, 28), np.uint8), classified, peaks=(Peak(6.0, classified, 0.99),)).score(40.0)
+
+    assert score(stroke, one) - score(sliver, one) == pytest.approx(PIECES_COST)
+    assert score(stroke, four) == pytest.approx(score(sliver, four))  # a 4 may be written in two strokes
+
+
 def test_a_lone_underlined_digit_is_one_digit(classifier) -> None:
     image = write("3")
     cv2.line(image, (5, image.shape[0] - 32), (image.shape[1] - 5, image.shape[0] - 32), 0, 4)
@@ -232,6 +252,16 @@ def test_shape_prior_matches_mnist(mnist_dir) -> None:
     for digit, (mean, sd) in LOG_ASPECT.items():
         values = log_aspect[y == digit]
         assert values.mean() == pytest.approx(mean, abs=0.005) and values.std() == pytest.approx(sd, abs=0.005)
+
+
+@pytest.mark.mnist
+def test_ones_in_pieces_are_rare_in_mnist(mnist_dir) -> None:
+    from training.data import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+
+    x = read_idx(mnist_dir / "train-images-idx3-ubyte.gz", IMAGES_MAGIC)
+    y = read_idx(mnist_dir / "train-labels-idx1-ubyte.gz", LABELS_MAGIC)
+    shares = np.array([largest_piece_share(np.where(d > 80, 255, 0).astype(np.uint8)) for d in x[y == 1]])
+    assert len(shares) == 6742 and np.count_nonzero(shares < ONE_PIECE) == 3
 
 
 # --- The number corpus ---------------------------------------------------------------------------
