@@ -22,8 +22,8 @@ from tests.number_corpus import LAYOUTS, RENDERERS, condition_names, generate_nu
 
 REPORT = Path(__file__).resolve().parent.parent / "artifacts" / "number_corpus_report.md"
 N_PER_CONDITION = 25
-# Regression floors, a little under what is measured on this seed today (97.3% and 96.0% on 2026-12-06;
-# 95.3% and 91.3% the day before). Issue 8's goals are 97% and 85%; seeds 1-3 read 96.0-96.4% of the
+# Regression floors, a little under what is measured on this seed today (97.6% and 96.0% on 2026-12-06;
+# 95.3% and 91.3% the day before). Issue 8's goals are 97% and 85%; seeds 1-3 read 96.2-96.9% of the
 # numbers whose digits do not touch (README, "Reading whole numbers").
 MIN_APART = 0.96  # numbers whose digits do not touch (apart, broken, ruled)
 MIN_TOUCHING = 0.92  # numbers with a touching pair
@@ -166,7 +166,10 @@ def test_a_one_in_several_pieces_pays_for_them() -> None:
     sliver = np.zeros((40, 12), np.uint8)
     sliver[2:24, 4:8] = 255
     sliver[30:38, 3:9] = 255  # a dot below: the two pieces hold 88 and 48 pixels
+    skipped = stroke.copy()
+    skipped[18:22] = 0  # the pen skipped: two pieces in line, one stroke
     assert largest_piece_share(stroke) == 1.0 and largest_piece_share(sliver) < ONE_PIECE
+    assert cv2.connectedComponents(skipped)[0] == 3 and largest_piece_share(skipped) == 1.0
     assert largest_piece_share(np.zeros((5, 5), np.uint8)) == 1.0
     one, four = np.full(10, 0.001), np.full(10, 0.001)
     one[1], four[4] = 0.99, 0.99
@@ -176,6 +179,7 @@ def test_a_one_in_several_pieces_pays_for_them() -> None:
         return Candidate(region, np.zeros((28, 28), np.uint8), classified, peaks=(Peak(6.0, classified, 0.99),)).score(40.0)
 
     assert score(stroke, one) - score(sliver, one) == pytest.approx(PIECES_COST)
+    assert score(stroke, one) == pytest.approx(score(skipped, one))
     assert score(stroke, four) == pytest.approx(score(sliver, four))  # a 4 may be written in two strokes
 
 
@@ -261,7 +265,7 @@ def test_ones_in_pieces_are_rare_in_mnist(mnist_dir) -> None:
     x = read_idx(mnist_dir / "train-images-idx3-ubyte.gz", IMAGES_MAGIC)
     y = read_idx(mnist_dir / "train-labels-idx1-ubyte.gz", LABELS_MAGIC)
     shares = np.array([largest_piece_share(np.where(d > 80, 255, 0).astype(np.uint8)) for d in x[y == 1]])
-    assert len(shares) == 6742 and np.count_nonzero(shares < ONE_PIECE) == 3
+    assert len(shares) == 6742 and np.count_nonzero(shares < ONE_PIECE) == 2
 
 
 # --- The number corpus ---------------------------------------------------------------------------
