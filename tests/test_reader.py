@@ -234,6 +234,20 @@ def test_nothing_to_read_gives_a_reason() -> None:
     assert blank.reason and "\n" not in blank.reason
 
 
+def test_a_digit_the_two_networks_read_differently_is_a_guess_unless_all_but_sure() -> None:
+    from model.classifier import DISAGREE_SURE, Prediction, Reading
+
+    def digit(confidence: float, agrees: bool | None, whole: float | None = 0.95) -> Prediction:
+        return Prediction(7, confidence, None, None, whole=whole, sequence_agrees=agrees)
+
+    assert not digit(0.95, True).low_confidence
+    assert digit(0.95, False).low_confidence  # the sequence reader reads a 1 there
+    assert not digit(DISAGREE_SURE, False).low_confidence
+    assert not digit(0.95, None, None).low_confidence  # a lone digit read without the sequence reader
+    number = Reading("77", [digit(0.999, True), digit(0.95, False)], 0.95)
+    assert number.low_confidence
+
+
 def test_a_lone_digit_reads_exactly_as_predict(classifier) -> None:
     image = write("7")
     single, reading = classifier.predict(image), classifier.read(image)
