@@ -9,9 +9,9 @@ whole pixels (no resampling blur, the 20-px box stays 20 px), so the centre of m
 
 Gaps a skipping pen left in a stroke are bridged first (``stroke.bridge_gaps``: a thin 0 in two
 arcs is a 0, not a 9). Thin strokes are widened: a 1-px pen line is drawn out to MNIST's typical
-width for the digit's size, about 2.5-3 px at 28x28. Fat strokes are kept as drawn: the network was trained with
-strokes thickened, and redrawing a marker's digit along its skeleton loses its shape (a loop
-filled in becomes a line).
+width for the digit's size, about 2.5-3 px at 28x28. Fat strokes are kept as drawn: the network
+was trained with strokes thickened, and redrawing a marker's digit along its skeleton loses its
+shape (a loop filled in becomes a line).
 """
 
 from __future__ import annotations
