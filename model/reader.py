@@ -23,7 +23,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from model.sequence import Peak, decode
@@ -31,7 +30,7 @@ from preprocessing import normalize_digit
 from preprocessing.context import context_window
 from preprocessing.line import line_image
 from preprocessing.segment import DigitRegion, Segmentation, crossings, cut_paths, merge, segment
-from preprocessing.stroke import bridge_gaps
+from preprocessing.stroke import largest_piece_share
 
 # Below this confidence a region is looked at again (a cut or a merge may read better); a lone
 # region (a single digit, or two touching ones) only below the second.
@@ -185,16 +184,6 @@ class Candidate:
             return 1.0
         confidences = sorted(p.confidence for p in self.peaks)
         return float(sum(confidences[:-1]))
-
-
-def largest_piece_share(mask: np.ndarray) -> float:
-    """The share of ``mask``'s ink (0/255) in its largest 8-connected piece once the gaps of a skipping
-    pen are bridged (``bridge_gaps``: a 1 whose pen skipped is one stroke); 1.0 when it has no ink."""
-    ink = (mask > 0).astype(np.uint8)
-    count, labels = cv2.connectedComponents(bridge_gaps(ink), connectivity=8)
-    # Only the ink counts, not the bridges drawn: joining two specks must not shrink the main stroke's share.
-    areas = np.bincount(labels[ink > 0], minlength=count)[1:]
-    return float(areas.max() / areas.sum()) if areas.sum() else 1.0
 
 
 def _classify(

@@ -223,7 +223,8 @@ def _lined_sides(dark: np.ndarray) -> bool | None:
     box or scanner line covers (None when no line does, or the rest of the border does not say).
 
     A line right on the edge makes most of a side of the border (``_LINED``) one tone, with the
-    other tone just inside it; that tone is ink, so the rest of the border must show the other one as background.
+    other tone just inside it; that tone is ink, so the rest of the border must show the other one
+    as background.
     """
     h, w = dark.shape
     depth = max(2, round(_LINE_DEPTH * min(h, w)))

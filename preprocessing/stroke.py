@@ -1,4 +1,5 @@
-"""Stroke width: measure it, thin strokes to a one-pixel skeleton, and redraw at a chosen width."""
+"""Strokes: measure their width, thin them to a one-pixel skeleton, redraw them at a chosen width,
+and bridge the gaps a skipping pen left in them."""
 
 from __future__ import annotations
 
@@ -70,7 +71,8 @@ def bridge_gaps(mask: np.ndarray) -> np.ndarray:
     """
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
-    if count < 3 or np.count_nonzero(areas >= _BRIDGE_MIN_PIECE * areas.sum()) < 2:
+    speck = _BRIDGE_MIN_PIECE * areas.sum()
+    if count < 3 or np.count_nonzero(areas >= speck) < 2:
         return mask
     size = max(mask.shape)
     skeleton = thin(mask)
@@ -81,7 +83,7 @@ def bridge_gaps(mask: np.ndarray) -> np.ndarray:
     ends = []  # (point, outward direction, piece)
     for y, x in zip(ys, xs):
         piece = labels[y, x]
-        if areas[piece - 1] < _BRIDGE_MIN_PIECE * areas.sum():
+        if areas[piece - 1] < speck:
             continue
         near = (np.hypot(sy - y, sx - x) <= reach) & (labels[sy, sx] == piece)
         direction = np.array([x - sx[near].mean(), y - sy[near].mean()])
@@ -110,3 +112,13 @@ def bridge_gaps(mask: np.ndarray) -> np.ndarray:
         used |= {i, j}
         cv2.line(out, tuple(int(v) for v in ends[i][0]), tuple(int(v) for v in ends[j][0]), 1, width)
     return out
+
+
+def largest_piece_share(mask: np.ndarray) -> float:
+    """The share of ``mask``'s ink (non-zero) in its largest 8-connected piece once the gaps of a skipping
+    pen are bridged (``bridge_gaps``: a 1 whose pen skipped is one stroke); 1.0 when it has no ink."""
+    ink = (mask > 0).astype(np.uint8)
+    count, labels = cv2.connectedComponents(bridge_gaps(ink), connectivity=8)
+    # Only the ink counts, not the bridges drawn: joining two specks must not shrink the main stroke's share.
+    areas = np.bincount(labels[ink > 0], minlength=count)[1:]
+    return float(areas.max() / areas.sum()) if areas.sum() else 1.0

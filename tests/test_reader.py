@@ -12,10 +12,11 @@ import cv2
 import numpy as np
 import pytest
 
-from model.reader import LOG_ASPECT, ONE_PIECE, PIECES_COST, Candidate, candidate_spans, largest_piece_share
+from model.reader import LOG_ASPECT, ONE_PIECE, PIECES_COST, Candidate, candidate_spans
 from model.sequence import Peak
 from preprocessing import segment
 from preprocessing.segment import DigitRegion
+from preprocessing.stroke import largest_piece_share
 from tests.corpus import generate_corpus
 from tests.digit_images import STROKES
 from tests.number_corpus import LAYOUTS, RENDERERS, condition_names, generate_numbers
