@@ -319,3 +319,16 @@ def test_number_corpus_accuracy(classifier, mnist_test) -> None:
     print("\n" + report)
     assert apart >= MIN_APART, f"numbers whose digits do not touch: {apart:.3f} < {MIN_APART}"
     assert by_layout["touching"] >= MIN_TOUCHING, f"numbers with touching digits: {by_layout['touching']:.3f} < {MIN_TOUCHING}"
+
+
+def test_renderers_benchmark_renders_each_digit_alone_reproducibly(classifier) -> None:
+    """benchmarks/renderers.py: one image per digit and renderer, the same for the same seed, and a
+    clear digit stays readable in every rendering."""
+    from benchmarks.renderers import render_digits
+    from tests.digit_images import draw_digit
+
+    digits = np.stack([draw_digit(d, ink=255, background=0, size=28, width=30) for d in ("0", "7")])
+    for name in RENDERERS:
+        first, again = render_digits(digits, name, seed=1), render_digits(digits, name, seed=1)
+        assert len(first) == 2 and all(np.array_equal(a, b) for a, b in zip(first, again)), name
+        assert [p.digit for p in classifier.predict_batch(first)] == [0, 7], name
