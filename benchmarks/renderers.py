@@ -5,10 +5,9 @@
 Renders the first N MNIST *test* digits one by one with each renderer of ``tests/number_corpus.py``
 (the app's canvas, a transparent canvas, a phone photo, a grey scan, a hair-thin pen, a fat marker),
 reads each image with ``DigitClassifier.predict_batch`` (the whole single-digit pipeline) and prints
-a table: accuracy per renderer and its most frequent confusions, beside the MNIST image itself
-read through the same pipeline. A number of 4.5 digits is read
-right only as often as all its digits are, so this shows which renderings hold the number reader
-back, without the segmentation in the way.
+a table: accuracy per renderer and its most frequent confusions, beside the MNIST image itself read
+through the same pipeline. A number of 4.5 digits is read right only as often as all its digits
+are, so this shows which renderings hold the number reader back, without the segmentation in the way.
 """
 
 from __future__ import annotations
@@ -39,12 +38,12 @@ def render_digits(images: np.ndarray, renderer: str, seed: int) -> list[np.ndarr
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--digits", type=int, default=3000, help="first N MNIST test digits (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--model", default=str(DEFAULT_MODEL_PATH))
-    p.add_argument("--data-dir")
-    args = p.parse_args(argv)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--digits", type=int, default=3000, help="first N MNIST test digits (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", default=str(DEFAULT_MODEL_PATH))
+    parser.add_argument("--data-dir")
+    args = parser.parse_args(argv)
     mnist = load_for_command(args.data_dir)
     images, labels = mnist.x_test[: args.digits], mnist.y_test[: args.digits]
     clf = load_classifier(args.model)
@@ -52,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---|")
     for name in ["MNIST image itself", *RENDERERS]:
         rendered = list(images) if name not in RENDERERS else render_digits(images, name, args.seed)
-        answers = [p.digit for p in clf.predict_batch(rendered)]
+        answers = [prediction.digit for prediction in clf.predict_batch(rendered)]
         right = np.mean([a == t for a, t in zip(answers, labels)])
         wrong = Counter(f"{t} → {'none' if a is None else a}" for a, t in zip(answers, labels) if a != t)
         confusions = ", ".join(f"{k} × {v}" for k, v in wrong.most_common(4))
