@@ -92,7 +92,6 @@ def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
     bands = {False: _straight_lines(small, run, iy + ih / 2.0), True: _straight_lines(small.T, run, None)}
     if not bands[False] and not bands[True]:
         return None
-    bands[False] = _join_collinear(bands[False])
     # Lines running (almost) the whole image: the sides of a box are not the digit either.
     sides = np.zeros_like(small)
     for transposed, lines in bands.items():
@@ -192,6 +191,12 @@ def _is_stray_line(
     edge = 1 if min(h, w) >= _EDGE_SLACK_SIDE else 0
     left = line.x0 <= lo - margin or (out and line.x0 <= edge)
     right = line.x1 >= hi + margin or (out and line.x1 >= w - edge)
+    if not side and cols.size:
+        # A stroke that meets the line within a stroke's width of its end flows into it: a 2's
+        # diagonal into its base (whose corner rounds the base out a little past the diagonal).
+        joined = stroke_width(rest) + 1.0
+        left = left and line.x0 <= cols[0] - joined
+        right = right and line.x1 >= cols[-1] + 1 + joined
     if not (left and right):
         return False
     # A shorter line counts only under the digit (an underline, a ruled line): above it, a
@@ -375,16 +380,40 @@ def _straight_lines(m: np.ndarray, min_run: int, short_below: float | None) -> l
     long piece of that is measured column by column: its thickness is that of its thinnest
     quarter of columns (a digit stroke merging with it only adds), and its centre line is
     fitted straight through the columns of that thickness; the band is that fit, widened a little.
+    Shorter pieces (two runs long) count where they continue a longer one along the same band,
+    and where no piece was found, runs are looked for again with a row's slack either way: a thin
+    line drawn by hand steps between rows, and where a stroke sits on it the runs between the steps
+    are too short to keep.
     """
     h, w = m.shape
     run = max(min_run, w // 12)
+    shortest = max(0.25 * w, 3 * run) if short_below is not None else 0.85 * w
+    shortest_piece = 2 * run if short_below is not None else shortest
+    found = _line_pieces(m, m, run, shortest, shortest_piece, short_below)
+    if short_below is None:
+        return found
+    # The slack's lines replace only shorter ones: a stroke sitting on a line found already must not pull its fit.
+    for line in _line_pieces(cv2.dilate(m, np.ones((3, 1), np.uint8)), m, run, shortest, shortest_piece, short_below):
+        crossed = [other for other in found if _overlaps(line, other)]
+        if all(other.length < line.length for other in crossed):
+            found = [other for other in found if all(other is not c for c in crossed)] + [line]
+    long = [line for line in found if line.length >= shortest]
+    # Each line found holds a piece long enough on its own: short ones only continue it.
+    return [line for line in _join_collinear(found) if any(_continues(line, piece) for piece in long)]
+
+
+def _line_pieces(
+    source: np.ndarray, m: np.ndarray, run: int, shortest: float, shortest_piece: float, short_below: float | None
+) -> list[_Line]:
+    """The straight pieces at least ``shortest_piece`` long among the runs of ``source`` (``m`` or a
+    copy of it with slack), measured in ``m`` (see :func:`_straight_lines`)."""
+    h, w = m.shape
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1))
     # Pieces of one line that a crossing stroke, a thin pen's wobble or a dotted scan broke apart
     # join up again (each line found must still be ink along nearly all of its length).
     # (Padded: OpenCV's default border would stretch every run near the image's edge to it.)
-    opened = cv2.copyMakeBorder(cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel), 0, 0, run, run, cv2.BORDER_CONSTANT, value=0)
+    opened = cv2.copyMakeBorder(cv2.morphologyEx(source, cv2.MORPH_OPEN, kernel), 0, 0, run, run, cv2.BORDER_CONSTANT, value=0)
     opened = np.ascontiguousarray(cv2.morphologyEx(opened, cv2.MORPH_CLOSE, kernel)[:, run:-run])
-    shortest = max(0.25 * w, 3 * run) if short_below is not None else 0.85 * w
     # Label only the region with runs: OpenCV's component labelling costs per pixel.
     ox, oy, ow, oh = cv2.boundingRect(opened)
     if ow < shortest:
@@ -393,13 +422,16 @@ def _straight_lines(m: np.ndarray, min_run: int, short_below: float | None) -> l
         opened[oy : oy + oh, ox : ox + ow], 8, cv2.CV_32S, cv2.CCL_GRANA
     )
     found = []
-    for i in np.flatnonzero(stats[1:, cv2.CC_STAT_WIDTH] >= shortest) + 1:
+    for i in np.flatnonzero(stats[1:, cv2.CC_STAT_WIDTH] >= shortest_piece) + 1:
         x, y, bw, bh, _ = stats[i]
         if bw < 0.85 * w and short_below is not None and oy + y + bh < short_below:
             continue
         piece = labels[y : y + bh, x : x + bw] == i
-        if (piece & (m[oy + y : oy + y + bh, ox + x : ox + x + bw] > 0)).any(axis=0).mean() < _LINE_COVERAGE:
+        ink = piece & (m[oy + y : oy + y + bh, ox + x : ox + x + bw] > 0)
+        if ink.any(axis=0).mean() < _LINE_COVERAGE:
             continue  # runs of separate strokes that only the bridging joined, not one line
+        if source is not m:
+            piece = ink  # the slack's rows are no part of the line
         counts = piece.sum(axis=0)
         # The line alone is the thinnest part of the piece (strokes merging with it only add).
         thickness = _lower_quartile(counts[counts > 0])
@@ -417,6 +449,21 @@ def _straight_lines(m: np.ndarray, min_run: int, short_below: float | None) -> l
         line = _Line(x0, x0 + int(bw), float(slope), float(offset + y0 - slope * x0), thickness, np.zeros(0, np.uint8))
         found.append(_Line(line.x0, line.x1, line.slope, line.offset, thickness, line.band(m)))
     return found
+
+
+def _overlaps(line: _Line, other: _Line) -> bool:
+    """Whether two lines share columns and their bands touch there."""
+    if line.x1 <= other.x0 or other.x1 <= line.x0:
+        return False
+    x = (max(line.x0, other.x0) + min(line.x1, other.x1)) / 2.0
+    across = abs(line.slope * x + line.offset - (other.slope * x + other.offset))
+    return across <= (line.thickness + other.thickness) / 2.0 + 2.0
+
+
+def _continues(line: _Line, piece: _Line) -> bool:
+    """Whether ``line`` runs along all of ``piece`` (within 2 px across)."""
+    centre = line.slope * (piece.x0 + piece.x1) / 2.0 + line.offset
+    return line.x0 <= piece.x0 and piece.x1 <= line.x1 and abs(centre - piece.y) <= 2.0
 
 
 def _substantial_box(rest: np.ndarray) -> tuple[int, int, int, int] | None:

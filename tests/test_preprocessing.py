@@ -489,6 +489,18 @@ def test_digits_own_bars_are_kept_when_lines_are_removed():
         assert np.array_equal(remove_lines(ink), ink), label
 
 
+@pytest.mark.mnist
+def test_a_2_whose_diagonal_meets_its_base_near_the_end_keeps_the_base(mnist_dir):
+    # MNIST test digit 4387: the base runs on a little past the diagonal's foot to the left and
+    # far to the right, as an underline would; but a stroke flows into it near its end.
+    from training.data import load_mnist
+
+    data = load_mnist(mnist_dir)
+    assert data.y_test[4387] == 2
+    ink = extract_ink(data.x_test[4387])
+    assert np.array_equal(remove_lines(ink), ink)
+
+
 @pytest.mark.parametrize("label", [2, 5, 8])
 def test_dithered_one_bit_scan_is_a_digit(label):
     from PIL import Image

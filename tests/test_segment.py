@@ -166,3 +166,36 @@ def test_an_underline_broken_under_a_digit_is_one_line() -> None:
     assert zone is not None and zone[y, 20] and zone[y, w - 20] and not zone[: TOP + HEIGHT - 10].any()
     seg = segment(image)
     assert len(seg.regions) == 3 and regions_hold_no_line(seg, (y - 1, y + 2))
+
+
+def stepped_line(image: np.ndarray, y: int, x0: int, x1: int, step: int) -> None:
+    """A 1-px line drawn by hand from x0 to x1: it moves one row up and back every ``step`` px."""
+    for k, x in enumerate(range(x0, x1, step)):
+        image[y - k % 2, x : min(x + step, x1)] = 255
+
+
+def test_a_thin_underline_that_steps_between_rows_is_a_line() -> None:
+    # A ball-point underline wobbles a row up and down: none of its runs is long on its own.
+    # (Cropped to under 200 px, which the line finder looks at as it is, not shrunk.)
+    image = write("3", width=2)[20:200]
+    y = TOP + HEIGHT - 20 + 1  # the 3's foot sits on it
+    stepped_line(image, y, 8, image.shape[1] - 8, 9)
+    zone = find_lines(extract_ink(image))
+    assert zone is not None and zone[y, image.shape[1] // 2] and not zone[: y - 10].any()
+    seg = segment(image)
+    assert len(seg.regions) == 1 and regions_hold_no_line(seg, (y - 1, y + 1)), [r.box for r in seg.regions]
+
+
+def test_a_ruled_line_is_whole_where_it_steps_under_a_digit() -> None:
+    # A ruled line running out of the picture on both sides steps up under the first digit (a gap
+    # where the pen merged with the stroke), so its part before that digit is shorter than a line
+    # must be on its own: it continues the rest.
+    image = write("01", width=2)
+    w = image.shape[1]
+    y = TOP + HEIGHT + 2
+    image[y, 0:58] = 255
+    image[y - 2, 64:w] = 255
+    zone = find_lines(extract_ink(image))
+    assert zone is not None and zone[y, 10] and zone[y - 2, w - 10]
+    seg = segment(image)
+    assert len(seg.regions) == 2 and regions_hold_no_line(seg, (y - 2, y + 1)), [r.box for r in seg.regions]
