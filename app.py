@@ -218,6 +218,10 @@ def model_tab(path: Path) -> None:
         st.subheader("Reading whole numbers")
         st.markdown("Beside the digit classifier, two small networks help read a number of several digits:\n"
                     + "\n".join(helpers))
+    second = ui.one_seven_text(path.parent)
+    if second:
+        st.subheader("1 or 7")
+        st.markdown(second)
 
     reports = path.parent / "reports"
     if test.get("per_class"):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from model import one_seven
 from model.reader import read_regions
 from model.sequence import CLASSES, STEPS
 from preprocessing import preprocess
@@ -31,6 +32,9 @@ WHOLE_DIGIT_NAME = "whole_digit.onnx"
 # The sequence reader (training.sequence_reader), which reads a whole line of digits at once: the
 # reader takes from it how many digits a line holds and where, and a second opinion on each.
 SEQUENCE_NAME = "sequence.onnx"
+# The second opinion on lone digits read as 1 or 7 without certainty (model.one_seven): a network
+# trained with the synthetic writing styles. Without it lone digits are read with the classifier alone.
+ONE_SEVEN_NAME = "one_seven.onnx"
 CARD_PATH = MODEL_DIR / "model_card.json"
 TRAIN_COMMAND = "python -m training.train --out model/"
 # Below this top-class probability the answer is shown as a guess, not a result. Chosen from
@@ -149,11 +153,17 @@ class DigitClassifier:
     """A loaded network plus the preprocessing that turns any image into its MNIST-like input."""
 
     def __init__(
-        self, forward: Forward, path: Path, whole_digit: Forward | None = None, sequence: Forward | None = None
+        self,
+        forward: Forward,
+        path: Path,
+        whole_digit: Forward | None = None,
+        sequence: Forward | None = None,
+        one_seven: Forward | None = None,
     ):
         self._forward = forward
         self._whole_digit = whole_digit
         self._sequence = sequence
+        self._one_seven = one_seven
         self.path = path
 
     def sequence(self, strips: np.ndarray) -> np.ndarray:
@@ -173,11 +183,18 @@ class DigitClassifier:
 
     def probabilities(self, digits: np.ndarray) -> np.ndarray:
         """Softmax rows (N, 10) for uint8 (N, 28, 28) MNIST-normalised images."""
-        out = []
-        for start in range(0, len(digits), _BATCH):
-            chunk = digits[start : start + _BATCH].astype(np.float32)[..., None] / 255.0
-            out.append(self._forward(chunk).astype(np.float64))
-        return np.concatenate(out) if out else np.zeros((0, 10))
+        return _softmax_rows(self._forward, digits)
+
+    def lone_digit_probabilities(self, digits: np.ndarray) -> np.ndarray:
+        """``probabilities`` as a lone digit is read: where the classifier reads a 1 or a 7 without
+        being sure which, the second network's opinion is heard too (``model.one_seven``)."""
+        probs = self.probabilities(digits)
+        if self._one_seven is None or len(probs) == 0:
+            return probs
+        unsure = one_seven.unsure_rows(probs)
+        if unsure.any():
+            probs[unsure] = one_seven.settle(probs[unsure], _softmax_rows(self._one_seven, digits[unsure]))
+        return probs
 
     def predict(self, image: np.ndarray) -> Prediction:
         """Classify one image (H×W, H×W×3 RGB or H×W×4 RGBA, uint8)."""
@@ -187,7 +204,7 @@ class DigitClassifier:
         """Classify several images, running the network once per batch of found digits."""
         prepared = [preprocess(image) for image in images]
         found = [i for i, p in enumerate(prepared) if p.digit is not None]
-        probs = self.probabilities(np.stack([prepared[i].digit for i in found])) if found else np.zeros((0, 10))
+        probs = self.lone_digit_probabilities(np.stack([prepared[i].digit for i in found])) if found else np.zeros((0, 10))
         rows = dict(zip(found, probs))
         results = []
         for i, p in enumerate(prepared):
@@ -232,11 +249,20 @@ class DigitClassifier:
         return [self.read(image) for image in images]
 
 
+def _softmax_rows(forward: Forward, digits: np.ndarray) -> np.ndarray:
+    """(N, 10) float64 rows of a digit network for uint8 (N, 28, 28) images, in batches of _BATCH."""
+    out = []
+    for start in range(0, len(digits), _BATCH):
+        chunk = digits[start : start + _BATCH].astype(np.float32)[..., None] / 255.0
+        out.append(forward(chunk).astype(np.float64))
+    return np.concatenate(out) if out else np.zeros((0, 10))
+
+
 def files_modified(path: str | os.PathLike | None = None) -> tuple[float, ...]:
     """Modification times of the model at ``path`` and of the helper networks beside it (0 when absent):
-    a cache keyed on them reloads when any of the three files is replaced."""
+    a cache keyed on them reloads when any of these files is replaced."""
     path = Path(path) if path else DEFAULT_MODEL_PATH
-    files = (path, path.parent / WHOLE_DIGIT_NAME, path.parent / SEQUENCE_NAME)
+    files = (path, *(path.parent / name for name in (WHOLE_DIGIT_NAME, SEQUENCE_NAME, ONE_SEVEN_NAME)))
     return tuple(f.stat().st_mtime if f.is_file() else 0.0 for f in files)
 
 
@@ -260,7 +286,8 @@ def load_classifier(path: str | os.PathLike | None = None, threads: int | None =
         raise ModelLoadError(f"{path} returns shape {out.shape} for two 28x28 images, expected (2, 10)")
     whole_digit = _load_helper(path.parent / WHOLE_DIGIT_NAME, (*WINDOW, 2), 1, threads)
     sequence = _load_helper(path.parent / SEQUENCE_NAME, (*LINE, 1), STEPS * CLASSES, threads)
-    return DigitClassifier(forward, path, whole_digit, sequence)
+    second = _load_helper(path.parent / ONE_SEVEN_NAME, (28, 28, 1), 10, threads)
+    return DigitClassifier(forward, path, whole_digit, sequence, second)
 
 
 def _load_helper(path: Path, shape: tuple[int, ...], outputs: int, threads: int | None) -> Forward | None:

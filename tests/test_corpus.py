@@ -18,24 +18,26 @@ from tests.corpus import condition_labels, condition_names, generate_corpus
 N_PER_CONDITION = 100
 # The original 13 conditions (canvas, photos, scans, colours, tiny crops, pens, fonts) together.
 ORIGINAL_CONDITIONS = 13
-MIN_ACCURACY = 0.97
+# 0.990 with the classifier alone, 0.998 since lone 1s and 7s get a second opinion (2026-12-07).
+MIN_ACCURACY = 0.99
 # Paper kinds, scan defects and writing styles added for issue 9: floors measured with the
-# committed model (2026-11-23, see README), to be raised to 0.97 as the model and preprocessing
-# reach it; they catch regressions meanwhile.
+# committed model (2026-11-23, see README; raised where the 1-or-7 second opinion lifted a class,
+# 2026-12-07), to be raised to 0.97 as the model and preprocessing reach it; they catch
+# regressions meanwhile.
 MIN_CLASS_ACCURACY = {
     "pen/textured-paper": 0.96,
-    "font/textured-paper": 0.93,
+    "font/textured-paper": 0.95,
     "pen/edge-line-scan": 0.92,
-    "font/edge-line-scan": 0.9,
+    "font/edge-line-scan": 0.95,
     "pen/dithered-scan": 0.95,
     "pen/corner-shadow": 0.97,
     "pen/underlined": 0.96,
-    "style/flag-1": 0.85,
+    "style/flag-1": 0.93,
     "style/crossed-7": 0.97,
     "style/open-top-4": 0.97,
     "style/straight-9": 0.97,
     "style/broken-0": 0.84,
-    "style/stretched-16": 0.85,
+    "style/stretched-16": 0.9,
 }
 # Share of the new classes' images that may give no digit at all.
 MAX_NEW_MISSING = 0.015
@@ -103,7 +105,7 @@ def test_model_accuracy_on_corpus(classifier, corpus, prepared):
     found = [i for i, p in enumerate(prepared) if p.digit is not None]
     guesses: list[int | None] = [None] * len(corpus)
     if found:
-        probabilities = classifier.probabilities(np.stack([prepared[i].digit for i in found]))
+        probabilities = classifier.lone_digit_probabilities(np.stack([prepared[i].digit for i in found]))
         for i, row in zip(found, probabilities):
             guesses[i] = int(np.argmax(row))
     rows: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
@@ -125,6 +127,22 @@ def test_model_accuracy_on_corpus(classifier, corpus, prepared):
     for name, floor in MIN_CLASS_ACCURACY.items():
         accuracy = sum(t == g for t, g in rows[name]) / len(rows[name])
         assert accuracy >= floor, f"{name}: {accuracy:.3f} < {floor}\n{table}"
+
+
+def test_the_second_opinion_reads_flagged_and_printed_ones(classifier, corpus, prepared):
+    """Lone 1s with a flag or a serif, which the MNIST classifier takes for 7s, are read as 1s with the
+    1-or-7 second opinion (model.one_seven); the 7s it costs are few (seed 0: 1s 266 -> 292 right of
+    310, 7s 308 -> 306)."""
+    right = {}
+    for label in (1, 7):
+        found = [p.digit for s, p in zip(corpus, prepared) if s.label == label and p.digit is not None]
+        digits = np.stack(found)
+        alone = int(np.sum(classifier.probabilities(digits).argmax(axis=1) == label))
+        helped = int(np.sum(classifier.lone_digit_probabilities(digits).argmax(axis=1) == label))
+        right[label] = (alone, helped)
+    print(f"\n1s right: {right[1][0]} -> {right[1][1]}; 7s right: {right[7][0]} -> {right[7][1]}")
+    assert right[1][1] >= right[1][0] + 15, right
+    assert right[7][1] >= right[7][0] - 4, right
 
 
 def test_textured_paper_is_not_called_noise(corpus, prepared):
