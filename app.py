@@ -218,9 +218,9 @@ def model_tab(path: Path) -> None:
         st.subheader("Reading whole numbers")
         st.markdown("Beside the digit classifier, two small networks help read a number of several digits:\n"
                     + "\n".join(helpers))
-    second = ui.one_seven_text(path.parent)
+    second = ui.second_opinion_text(path.parent)
     if second:
-        st.subheader("1 or 7")
+        st.subheader("A second opinion on unsure digits")
         st.markdown(second)
 
     reports = path.parent / "reports"

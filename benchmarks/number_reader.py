@@ -5,8 +5,9 @@
 Reads the generated number corpus (``tests/number_corpus.py``: numbers of 1 to 8 MNIST *test*
 digits, per layout and renderer) with three readers built from the committed files: the digit
 classifier alone, with the whole-digit check, and with the check and the sequence reader (what
-the app serves). Prints, per corpus seed and reader, the share of numbers read exactly right per
-layout, and how many wrong answers were shown as certain (not marked as a guess).
+the app serves, which also asks the second opinion about unsure lone digits). Prints, per corpus
+seed and reader, the share of numbers read exactly right per layout, and how many wrong answers
+were shown as certain (not marked as a guess).
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from model import DEFAULT_MODEL_PATH, load_classifier  # noqa: E402
-from model.classifier import SEQUENCE_NAME, WHOLE_DIGIT_NAME  # noqa: E402
+from model.classifier import SECOND_OPINION_NAME, SEQUENCE_NAME, WHOLE_DIGIT_NAME  # noqa: E402
 from tests.number_corpus import LAYOUTS, generate_numbers  # noqa: E402
 from training.data import load_for_command  # noqa: E402
 
 READERS = {
     "classifier alone": (),
     "+ whole-digit check": (WHOLE_DIGIT_NAME,),
-    "+ check + sequence reader": (WHOLE_DIGIT_NAME, SEQUENCE_NAME),
+    # What the app serves: also the second opinion on unsure lone digits (model.second_opinion).
+    "+ check + sequence reader": (WHOLE_DIGIT_NAME, SEQUENCE_NAME, SECOND_OPINION_NAME),
 }
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model import one_seven
+from model import second_opinion
 from model.reader import read_regions
 from model.sequence import CLASSES, STEPS
 from preprocessing import preprocess
@@ -32,9 +32,9 @@ WHOLE_DIGIT_NAME = "whole_digit.onnx"
 # The sequence reader (training.sequence_reader), which reads a whole line of digits at once: the
 # reader takes from it how many digits a line holds and where, and a second opinion on each.
 SEQUENCE_NAME = "sequence.onnx"
-# The second opinion on lone digits read as 1 or 7 without certainty (model.one_seven): a network
+# The second opinion on lone digits the classifier is not sure of (model.second_opinion): a network
 # trained with the synthetic writing styles. Without it lone digits are read with the classifier alone.
-ONE_SEVEN_NAME = "one_seven.onnx"
+SECOND_OPINION_NAME = "second_opinion.onnx"
 CARD_PATH = MODEL_DIR / "model_card.json"
 TRAIN_COMMAND = "python -m training.train --out model/"
 # Below this top-class probability the answer is shown as a guess, not a result. Chosen from
@@ -158,12 +158,12 @@ class DigitClassifier:
         path: Path,
         whole_digit: Forward | None = None,
         sequence: Forward | None = None,
-        one_seven: Forward | None = None,
+        second: Forward | None = None,
     ):
         self._forward = forward
         self._whole_digit = whole_digit
         self._sequence = sequence
-        self._one_seven = one_seven
+        self._second = second
         self.path = path
 
     def sequence(self, strips: np.ndarray) -> np.ndarray:
@@ -186,14 +186,14 @@ class DigitClassifier:
         return _softmax_rows(self._forward, digits)
 
     def lone_digit_probabilities(self, digits: np.ndarray) -> np.ndarray:
-        """``probabilities`` as a lone digit is read: where the classifier reads a 1 or a 7 without
-        being sure which, the second network's opinion is heard too (``model.one_seven``)."""
+        """``probabilities`` as a lone digit is read: where the classifier is not sure, the second
+        network's probabilities are averaged in (``model.second_opinion``)."""
         probs = self.probabilities(digits)
-        if self._one_seven is None or len(probs) == 0:
+        if self._second is None or len(probs) == 0:
             return probs
-        unsure = one_seven.unsure_rows(probs)
+        unsure = second_opinion.unsure_rows(probs)
         if unsure.any():
-            probs[unsure] = one_seven.settle(probs[unsure], _softmax_rows(self._one_seven, digits[unsure]))
+            probs[unsure] = second_opinion.combine(probs[unsure], _softmax_rows(self._second, digits[unsure]))
         return probs
 
     def predict(self, image: np.ndarray) -> Prediction:
@@ -262,7 +262,7 @@ def files_modified(path: str | os.PathLike | None = None) -> tuple[float, ...]:
     """Modification times of the model at ``path`` and of the helper networks beside it (0 when absent):
     a cache keyed on them reloads when any of these files is replaced."""
     path = Path(path) if path else DEFAULT_MODEL_PATH
-    files = (path, *(path.parent / name for name in (WHOLE_DIGIT_NAME, SEQUENCE_NAME, ONE_SEVEN_NAME)))
+    files = (path, *(path.parent / name for name in (WHOLE_DIGIT_NAME, SEQUENCE_NAME, SECOND_OPINION_NAME)))
     return tuple(f.stat().st_mtime if f.is_file() else 0.0 for f in files)
 
 
@@ -286,7 +286,7 @@ def load_classifier(path: str | os.PathLike | None = None, threads: int | None =
         raise ModelLoadError(f"{path} returns shape {out.shape} for two 28x28 images, expected (2, 10)")
     whole_digit = _load_helper(path.parent / WHOLE_DIGIT_NAME, (*WINDOW, 2), 1, threads)
     sequence = _load_helper(path.parent / SEQUENCE_NAME, (*LINE, 1), STEPS * CLASSES, threads)
-    second = _load_helper(path.parent / ONE_SEVEN_NAME, (28, 28, 1), 10, threads)
+    second = _load_helper(path.parent / SECOND_OPINION_NAME, (28, 28, 1), 10, threads)
     return DigitClassifier(forward, path, whole_digit, sequence, second)
 
 

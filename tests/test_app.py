@@ -245,7 +245,8 @@ def test_model_tab_shows_the_card(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     headings = [h.value for h in at.subheader]
     assert "Confusion matrix" in headings and "Compared with other models" in headings
     assert "Training curves" not in headings  # figures that do not exist are skipped silently
-    assert "Reading whole numbers" not in headings and "1 or 7" not in headings  # no helper networks in this folder
+    # No helper networks in this folder.
+    assert "Reading whole numbers" not in headings and "A second opinion on unsure digits" not in headings
 
 
 def test_model_tab_describes_the_number_readers_helpers() -> None:
@@ -254,7 +255,7 @@ def test_model_tab_describes_the_number_readers_helpers() -> None:
     assert "Reading whole numbers" in [h.value for h in at.subheader]
     text = " ".join(m.value for m in at.markdown)
     assert "Whole-digit check" in text and "Sequence reader" in text and "held-out lines read exactly" in text
-    assert "1 or 7" in [h.value for h in at.subheader] and "European 1s" in text
+    assert "A second opinion on unsure digits" in [h.value for h in at.subheader] and "European 1s" in text
 
 
 # --- Display helpers ------------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def test_replacing_any_network_file_changes_the_apps_cache_key(tmp_path):
     import os
     import shutil
 
-    from model.classifier import ONE_SEVEN_NAME, SEQUENCE_NAME, WHOLE_DIGIT_NAME, files_modified
+    from model.classifier import SECOND_OPINION_NAME, SEQUENCE_NAME, WHOLE_DIGIT_NAME, files_modified
 
     for name in (DEFAULT_MODEL_PATH.name, WHOLE_DIGIT_NAME, SEQUENCE_NAME):
         shutil.copy(DEFAULT_MODEL_PATH.parent / name, tmp_path / name)
@@ -87,6 +87,6 @@ def test_replacing_any_network_file_changes_the_apps_cache_key(tmp_path):
     assert after[:2] == before[:2] and after[2] == later
     (tmp_path / WHOLE_DIGIT_NAME).unlink()
     assert files_modified(model)[1] == 0.0
-    assert files_modified(model)[3] == 0.0  # no 1-or-7 second opinion copied here
-    shutil.copy(DEFAULT_MODEL_PATH.parent / ONE_SEVEN_NAME, tmp_path / ONE_SEVEN_NAME)
+    assert files_modified(model)[3] == 0.0  # no second opinion copied here
+    shutil.copy(DEFAULT_MODEL_PATH.parent / SECOND_OPINION_NAME, tmp_path / SECOND_OPINION_NAME)
     assert files_modified(model)[3] > 0.0

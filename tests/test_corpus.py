@@ -18,10 +18,10 @@ from tests.corpus import condition_labels, condition_names, generate_corpus
 N_PER_CONDITION = 100
 # The original 13 conditions (canvas, photos, scans, colours, tiny crops, pens, fonts) together.
 ORIGINAL_CONDITIONS = 13
-# 0.990 with the classifier alone, 0.998 since lone 1s and 7s get a second opinion (2026-12-07).
+# 0.990 with the classifier alone, 0.998 since unsure lone digits get a second opinion (2026-12-07).
 MIN_ACCURACY = 0.99
 # Paper kinds, scan defects and writing styles added for issue 9: floors measured with the
-# committed model (2026-11-23, see README; raised where the 1-or-7 second opinion lifted a class,
+# committed model (2026-11-23, see README; raised where the second opinion on unsure digits lifted a class,
 # 2026-12-07), to be raised to 0.97 as the model and preprocessing reach it; they catch
 # regressions meanwhile.
 MIN_CLASS_ACCURACY = {
@@ -36,7 +36,7 @@ MIN_CLASS_ACCURACY = {
     "style/crossed-7": 0.97,
     "style/open-top-4": 0.97,
     "style/straight-9": 0.97,
-    "style/broken-0": 0.84,
+    "style/broken-0": 0.94,
     "style/stretched-16": 0.9,
 }
 # Share of the new classes' images that may give no digit at all.
@@ -129,20 +129,21 @@ def test_model_accuracy_on_corpus(classifier, corpus, prepared):
         assert accuracy >= floor, f"{name}: {accuracy:.3f} < {floor}\n{table}"
 
 
-def test_the_second_opinion_reads_flagged_and_printed_ones(classifier, corpus, prepared):
-    """Lone 1s with a flag or a serif, which the MNIST classifier takes for 7s, are read as 1s with the
-    1-or-7 second opinion (model.one_seven); the 7s it costs are few (seed 0: 1s 266 -> 292 right of
-    310, 7s 308 -> 306)."""
-    right = {}
-    for label in (1, 7):
-        found = [p.digit for s, p in zip(corpus, prepared) if s.label == label and p.digit is not None]
-        digits = np.stack(found)
-        alone = int(np.sum(classifier.probabilities(digits).argmax(axis=1) == label))
-        helped = int(np.sum(classifier.lone_digit_probabilities(digits).argmax(axis=1) == label))
-        right[label] = (alone, helped)
-    print(f"\n1s right: {right[1][0]} -> {right[1][1]}; 7s right: {right[7][0]} -> {right[7][1]}")
-    assert right[1][1] >= right[1][0] + 15, right
-    assert right[7][1] >= right[7][0] - 4, right
+def test_the_second_opinion_reads_flagged_ones_and_broken_zeros(classifier, corpus, prepared):
+    """Lone 1s with a flag or a serif, which the MNIST classifier takes for 7s, and thin broken 0s are
+    read right far more often with the second opinion on unsure digits (model.second_opinion), and no
+    digit loses more than a few (seed 0: 1s 266 -> 292 right of 310, 0s 299 -> 307, 7s 308 -> 306,
+    the other digits unchanged)."""
+    found = [(s.label, p.digit) for s, p in zip(corpus, prepared) if p.digit is not None]
+    labels = np.array([label for label, _ in found])
+    digits = np.stack([digit for _, digit in found])
+    alone = classifier.probabilities(digits).argmax(axis=1) == labels
+    helped = classifier.lone_digit_probabilities(digits).argmax(axis=1) == labels
+    right = {d: (int(alone[labels == d].sum()), int(helped[labels == d].sum())) for d in range(10)}
+    print("\nright per digit, alone -> with the second opinion:", right)
+    assert right[1][1] >= right[1][0] + 15 and right[0][1] >= right[0][0] + 4, right
+    assert all(after >= before - 4 for before, after in right.values()), right
+    assert helped.sum() >= alone.sum() + 25, (alone.sum(), helped.sum())
 
 
 def test_textured_paper_is_not_called_noise(corpus, prepared):

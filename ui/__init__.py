@@ -141,16 +141,17 @@ def number_reader_lines(model_dir: Path) -> list[str]:
     return lines
 
 
-def one_seven_text(model_dir: Path) -> str | None:
-    """A Markdown paragraph on the 1-or-7 second opinion (``model.one_seven``), or None without its card."""
-    card = load_card(model_dir / "one_seven.json")
+def second_opinion_text(model_dir: Path) -> str | None:
+    """A Markdown paragraph on the second opinion on lone digits (``model.second_opinion``), or None without its card."""
+    card = load_card(model_dir / "second_opinion.json")
     if not card or "test_accuracy" not in card:
         return None
     european = card.get("test_styles", {}).get("european_1", {})
     styles = f" and {european['accuracy']:.1%} of European 1s made from them" if "accuracy" in european else ""
     return (
-        "A lone digit the classifier reads as 1 or 7 without being sure which is also shown to a second network, "
-        "trained with synthetic writing styles (a 1 with a flag, a crossed 7, an open 4, ...), and the two share "
-        f"the answer between 1 and 7. On its own it reads {card['test_accuracy']:.2%} of MNIST test{styles} right."
+        "A lone digit the classifier reads with less than 95% confidence is also shown to a second network, "
+        "trained with synthetic writing styles (a 1 with a flag, a crossed 7, an open 4, a thin broken 0, ...), "
+        f"and the answer is the two networks' average. On its own it reads {card['test_accuracy']:.2%} of MNIST "
+        f"test{styles} right."
     )
 

@@ -1,4 +1,4 @@
-"""The 1-or-7 second opinion on lone digits (model.one_seven, model/one_seven.onnx, training.one_seven)."""
+"""The second opinion on unsure lone digits (model.second_opinion, model/second_opinion.onnx, training.second_opinion)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from model import DEFAULT_MODEL_PATH, load_classifier
-from model.classifier import ONE_SEVEN_NAME
-from model.one_seven import SURE, settle, unsure_rows
+from model.classifier import SECOND_OPINION_NAME
+from model.second_opinion import UNSURE, combine, unsure_rows
 
 
 def row(**digits: float) -> np.ndarray:
@@ -23,26 +23,23 @@ def row(**digits: float) -> np.ndarray:
     return r
 
 
-def test_only_rows_read_as_1_or_7_without_certainty_are_asked() -> None:
+def test_only_digits_read_without_certainty_are_asked() -> None:
     rows = np.stack([
         row(d7=0.6, d1=0.35),  # a 7 that may be a 1
-        row(d1=0.5, d7=0.45),  # a 1 that may be a 7
-        row(d7=0.97, d1=0.02),  # a sure 7: split 0.98
-        row(d4=0.6, d1=0.2, d7=0.19),  # a 4, whatever its 1 and 7
+        row(d0=0.8, d6=0.15),  # a 0 that may be a 6
+        row(d7=0.97, d1=0.02),  # a sure 7
+        row(d4=0.999),  # a sure 4
     ])
     assert unsure_rows(rows).tolist() == [True, True, False, False]
-    assert unsure_rows(np.stack([row(d1=SURE * 0.9, d7=(1 - SURE) * 0.9)])).tolist() == [False]
+    assert unsure_rows(np.stack([row(d3=UNSURE)])).tolist() == [False]
 
 
-def test_settling_moves_only_the_split_between_1_and_7() -> None:
-    first = np.stack([row(d7=0.6, d1=0.3, d4=0.05)])
-    second = np.stack([row(d1=0.9, d7=0.1)])
-    settled = settle(first, second)
-    others = [d for d in range(10) if d not in (1, 7)]
-    assert np.array_equal(settled[:, others], first[:, others])
-    assert settled[0, 1] + settled[0, 7] == pytest.approx(0.9)
-    assert settled[0, 1] == pytest.approx(0.9 * (0.5 * (0.3 / 0.9) + 0.5 * 0.9))
-    assert int(settled[0].argmax()) == 1 and settled.sum() == pytest.approx(1.0)
+def test_the_answer_is_the_average_of_both() -> None:
+    first = np.stack([row(d7=0.6, d1=0.3)])
+    second = np.stack([row(d1=0.9, d7=0.05)])
+    combined = combine(first, second)
+    assert combined == pytest.approx((first + second) / 2)
+    assert int(combined[0].argmax()) == 1 and combined.sum() == pytest.approx(1.0)
 
 
 def lone_one_with_a_flag() -> np.ndarray:
@@ -56,7 +53,7 @@ def lone_one_with_a_flag() -> np.ndarray:
 
 
 def test_the_committed_second_opinion_is_served_and_heard(classifier, tmp_path) -> None:
-    assert (DEFAULT_MODEL_PATH.parent / ONE_SEVEN_NAME).is_file()
+    assert (DEFAULT_MODEL_PATH.parent / SECOND_OPINION_NAME).is_file()
     shutil.copy(DEFAULT_MODEL_PATH, tmp_path / DEFAULT_MODEL_PATH.name)
     alone = load_classifier(tmp_path / DEFAULT_MODEL_PATH.name)
     image = lone_one_with_a_flag()
@@ -64,7 +61,7 @@ def test_the_committed_second_opinion_is_served_and_heard(classifier, tmp_path) 
     assert without.digit == 7, without.probabilities
     assert with_it.digit == 1, with_it.probabilities
     assert classifier.read(image).text == "1"
-    # A 7 the classifier is sure of keeps its answer and its probabilities.
+    # A 7 the classifier is sure of keeps its answer and its probabilities: the second network is not asked.
     seven = lone_seven()
     assert alone.predict(seven).probabilities == classifier.predict(seven).probabilities
     assert classifier.predict(seven).digit == 7
@@ -82,29 +79,29 @@ def lone_seven() -> np.ndarray:
 
 def test_a_broken_second_opinion_is_ignored(tmp_path) -> None:
     shutil.copy(DEFAULT_MODEL_PATH, tmp_path / DEFAULT_MODEL_PATH.name)
-    (tmp_path / ONE_SEVEN_NAME).write_bytes(b"not a network")
+    (tmp_path / SECOND_OPINION_NAME).write_bytes(b"not a network")
     clf = load_classifier(tmp_path / DEFAULT_MODEL_PATH.name)
     assert clf.predict(lone_one_with_a_flag()).digit == 7  # read by the classifier alone, as without the file
 
 
 def test_publishing_a_run_writes_the_network_and_its_card(tmp_path) -> None:
-    from training.one_seven import main
+    from training.second_opinion import main
 
     run = tmp_path / "run"
     run.mkdir()
-    shutil.copy(DEFAULT_MODEL_PATH.parent / ONE_SEVEN_NAME, run / "digits.onnx")
+    shutil.copy(DEFAULT_MODEL_PATH.parent / SECOND_OPINION_NAME, run / "digits.onnx")
     card = {"model_sha256": "abc", "config": {"epochs": 6, "style_rate": 0.15}, "created": "2026-12-07",
             "training": {"train_seconds": 220.0, "device": "CPU", "validation_accuracy": 0.9928},
             "test": {"accuracy": 0.9959}, "test_styles": {"european_1": {"accuracy": 0.96, "images": 1135}}}
     (run / "model_card.json").write_text(json.dumps(card))
     out = tmp_path / "model"
     assert main([str(run), "--out", str(out)]) == 0
-    written = json.loads((out / "one_seven.json").read_text())
+    written = json.loads((out / "second_opinion.json").read_text())
     assert written["test_accuracy"] == 0.9959 and written["config"]["style_rate"] == 0.15
-    assert (out / ONE_SEVEN_NAME).read_bytes() == (run / "digits.onnx").read_bytes()
+    assert (out / SECOND_OPINION_NAME).read_bytes() == (run / "digits.onnx").read_bytes()
     from training.data import sha256_file
 
-    assert written["sha256"] == sha256_file(out / ONE_SEVEN_NAME)
+    assert written["sha256"] == sha256_file(out / SECOND_OPINION_NAME)
     assert not list(out.glob(".tmp-*"))
     with pytest.raises(SystemExit, match="no digits.onnx"):
         main([str(tmp_path / "empty"), "--out", str(out)])
@@ -113,6 +110,6 @@ def test_publishing_a_run_writes_the_network_and_its_card(tmp_path) -> None:
 def test_the_committed_card_describes_the_committed_file() -> None:
     from training.data import sha256_file
 
-    card = json.loads((DEFAULT_MODEL_PATH.parent / "one_seven.json").read_text())
-    assert card["sha256"] == sha256_file(DEFAULT_MODEL_PATH.parent / ONE_SEVEN_NAME)
+    card = json.loads((DEFAULT_MODEL_PATH.parent / "second_opinion.json").read_text())
+    assert card["sha256"] == sha256_file(DEFAULT_MODEL_PATH.parent / SECOND_OPINION_NAME)
     assert card["config"]["style_rate"] > 0 and card["test_accuracy"] >= 0.995

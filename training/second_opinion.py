@@ -1,9 +1,10 @@
-"""Serve a model trained with the writing styles as the 1-or-7 second opinion (``model.one_seven``).
+"""Serve a model trained with the writing styles as the second opinion on unsure lone digits
+(``model.second_opinion``).
 
     python -m training.train --epochs 6 --style-rate 0.15 --out runs/styles6   # about 4 min on 2 cores
-    python -m training.one_seven runs/styles6 --out model/
+    python -m training.second_opinion runs/styles6 --out model/
 
-Copies ``runs/styles6/digits.onnx`` to ``model/one_seven.onnx`` and writes ``model/one_seven.json``:
+Copies ``runs/styles6/digits.onnx`` to ``model/second_opinion.onnx`` and writes ``model/second_opinion.json``:
 where it came from (its card's recipe, training time and accuracy, the synthetic styles) and the
 ONNX file's sha256. Both are written atomically: a running app never sees half a file.
 """
@@ -16,10 +17,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from model.classifier import ONE_SEVEN_NAME
+from model.classifier import SECOND_OPINION_NAME
 from training.data import sha256_file
 
-CARD_NAME = "one_seven.json"
+CARD_NAME = "second_opinion.json"
 
 
 def describe(run: Path) -> dict:
@@ -40,13 +41,13 @@ def describe(run: Path) -> dict:
 
 
 def publish(run: Path, out: Path) -> dict:
-    """Copy the run's ONNX network into ``out`` as the 1-or-7 second opinion, with its card; returns the card."""
+    """Copy the run's ONNX network into ``out`` as the second opinion, with its card; returns the card."""
     source = run / "digits.onnx"
     if not source.is_file():
         raise SystemExit(f"no digits.onnx in {run}: train one with python -m training.train --style-rate 0.15 --out {run}")
     out.mkdir(parents=True, exist_ok=True)
-    card = {**describe(run), "file": ONE_SEVEN_NAME, "sha256": sha256_file(source)}
-    _atomic_copy(source, out / ONE_SEVEN_NAME)
+    card = {**describe(run), "file": SECOND_OPINION_NAME, "sha256": sha256_file(source)}
+    _atomic_copy(source, out / SECOND_OPINION_NAME)
     _atomic_write(out / CARD_NAME, json.dumps(card, indent=2) + "\n")
     return card
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("model"), help="the served model's folder (default: %(default)s)")
     args = p.parse_args(argv)
     card = publish(args.run, args.out)
-    print(f"wrote {args.out / ONE_SEVEN_NAME} and {args.out / CARD_NAME} (MNIST test {card['test_accuracy']})")
+    print(f"wrote {args.out / SECOND_OPINION_NAME} and {args.out / CARD_NAME} (MNIST test {card['test_accuracy']})")
     return 0
 
 
