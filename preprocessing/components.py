@@ -92,11 +92,13 @@ def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
     bands = {False: _straight_lines(small, run, iy + ih / 2.0), True: _straight_lines(small.T, run, None)}
     if not bands[False] and not bands[True]:
         return None
-    # Lines running (almost) the whole image: the sides of a box are not the digit either.
+    # Lines running (almost) the whole image near one edge: the sides of a box are not the digit
+    # either (a 1's stem down the middle of a tight crop is as long and straight, and is the digit).
     sides = np.zeros_like(small)
     for transposed, lines in bands.items():
+        along, across = (small.shape[0], small.shape[1]) if transposed else small.shape[::-1]
         for line in lines:
-            if line.length >= 0.85 * (small.shape[0] if transposed else small.shape[1]):
+            if line.length >= 0.85 * along and (line.y <= 0.2 * across or line.y >= 0.8 * across):
                 sides |= line.zone.T if transposed else line.zone
     # The digits' height, without any of the lines (two ruled lines must not count as one tall digit).
     without = small.copy()

@@ -437,6 +437,20 @@ def test_box_corner_around_a_one_is_removed():
     assert similarity(digit_of(black_on_white(boxed)), digit_of(black_on_white(cov))) > 0.95
 
 
+def test_a_1_down_a_boxed_crop_is_no_box_side():
+    # A form-box crop with box lines along the top and the left edge, and a bold 1 hanging from the
+    # top line down most of the crop: the 1 is as long and straight as a box side, but it stands in
+    # the middle, so it is the digit (it was taken for a side, the lines kept, and the crop "noise").
+    image = np.full((214, 214), 232, np.uint8)
+    cv2.line(image, (0, 9), (213, 9), 95, 6)
+    cv2.line(image, (5, 0), (5, 213), 95, 6)
+    cv2.line(image, (78, 14), (92, 186), 25, 20, cv2.LINE_AA)
+    result = preprocess(image)
+    assert result.ok, result.reason
+    x, y, w, h = result.box
+    assert x > 20 and y > 12 and w < 60 and h > 150, result.box
+
+
 def test_a_tight_crop_between_box_lines_that_stop_short_of_a_corner_is_ink_on_paper():
     # A scan crop of a form's box: a bold 2 cut by the crop's left edge, the box's top line along
     # the top edge and its bottom line along the bottom, both stopping short of a corner (drawn a
