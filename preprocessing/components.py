@@ -382,20 +382,20 @@ def _straight_lines(m: np.ndarray, min_run: int, short_below: float | None) -> l
     long piece of that is measured column by column: its thickness is that of its thinnest
     quarter of columns (a digit stroke merging with it only adds), and its centre line is
     fitted straight through the columns of that thickness; the band is that fit, widened a little.
-    Shorter pieces (two runs long) count where they continue a longer one along the same band,
-    and where no piece was found, runs are looked for again with a row's slack either way: a thin
-    line drawn by hand steps between rows, and where a stroke sits on it the runs between the steps
-    are too short to keep.
+    Shorter pieces (two runs long) count where they continue a longer one along the same band.
+    Runs are also looked for with a row's slack either way, and a line found so replaces the shorter
+    ones it overlaps: a thin line drawn by hand steps between rows, and where a stroke sits on it the
+    runs between the steps are too short to keep.
     """
     h, w = m.shape
     run = max(min_run, w // 12)
     shortest = max(0.25 * w, 3 * run) if short_below is not None else 0.85 * w
     shortest_piece = 2 * run if short_below is not None else shortest
-    found = _line_pieces(m, m, run, shortest, shortest_piece, short_below)
+    found = _line_pieces(m, run, shortest, shortest_piece, short_below)
     if short_below is None:
         return found
     # The slack's lines replace only shorter ones: a stroke sitting on a line found already must not pull its fit.
-    for line in _line_pieces(cv2.dilate(m, np.ones((3, 1), np.uint8)), m, run, shortest, shortest_piece, short_below):
+    for line in _line_pieces(m, run, shortest, shortest_piece, short_below, slack=True):
         crossed = [other for other in found if _overlaps(line, other)]
         if all(other.length < line.length for other in crossed):
             found = [other for other in found if all(other is not c for c in crossed)] + [line]
@@ -405,11 +405,12 @@ def _straight_lines(m: np.ndarray, min_run: int, short_below: float | None) -> l
 
 
 def _line_pieces(
-    source: np.ndarray, m: np.ndarray, run: int, shortest: float, shortest_piece: float, short_below: float | None
+    m: np.ndarray, run: int, shortest: float, shortest_piece: float, short_below: float | None, slack: bool = False
 ) -> list[_Line]:
-    """The straight pieces at least ``shortest_piece`` long among the runs of ``source`` (``m`` or a
-    copy of it with slack), measured in ``m`` (see :func:`_straight_lines`)."""
+    """The straight pieces at least ``shortest_piece`` long among the runs of ``m`` (with ``slack``:
+    runs of ``m`` widened a row up and down), measured in ``m`` (see :func:`_straight_lines`)."""
     h, w = m.shape
+    source = cv2.dilate(m, np.ones((3, 1), np.uint8)) if slack else m
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1))
     # Pieces of one line that a crossing stroke, a thin pen's wobble or a dotted scan broke apart
     # join up again (each line found must still be ink along nearly all of its length).
@@ -432,7 +433,7 @@ def _line_pieces(
         ink = piece & (m[oy + y : oy + y + bh, ox + x : ox + x + bw] > 0)
         if ink.any(axis=0).mean() < _LINE_COVERAGE:
             continue  # runs of separate strokes that only the bridging joined, not one line
-        if source is not m:
+        if slack:
             piece = ink  # the slack's rows are no part of the line
         counts = piece.sum(axis=0)
         # The line alone is the thinnest part of the piece (strokes merging with it only add).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 
@@ -44,8 +45,6 @@ def test_the_answer_is_the_average_of_both() -> None:
 
 def lone_one_with_a_flag() -> np.ndarray:
     """A printed 1 with a long flag and no foot, slanted: the classifier alone reads it as 7."""
-    import cv2
-
     image = np.full((200, 160), 255, np.uint8)
     cv2.line(image, (100, 30), (70, 170), 0, 14, cv2.LINE_AA)  # the stem, leaning right
     cv2.line(image, (100, 30), (45, 62), 0, 14, cv2.LINE_AA)  # the flag, down to the left
@@ -69,8 +68,6 @@ def test_the_committed_second_opinion_is_served_and_heard(classifier, tmp_path) 
 
 def lone_seven() -> np.ndarray:
     """A 7 with a long level bar."""
-    import cv2
-
     image = np.full((200, 160), 255, np.uint8)
     cv2.line(image, (35, 35), (125, 35), 0, 14, cv2.LINE_AA)
     cv2.line(image, (125, 35), (70, 170), 0, 14, cv2.LINE_AA)

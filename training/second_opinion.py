@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from model.classifier import SECOND_OPINION_NAME
 from training.data import sha256_file
+from training.reports import write_json_atomic
 
 CARD_NAME = "second_opinion.json"
 
@@ -48,19 +50,16 @@ def publish(run: Path, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     card = {**describe(run), "file": SECOND_OPINION_NAME, "sha256": sha256_file(source)}
     _atomic_copy(source, out / SECOND_OPINION_NAME)
-    _atomic_write(out / CARD_NAME, json.dumps(card, indent=2) + "\n")
+    write_json_atomic(card, out / CARD_NAME)
     return card
 
 
 def _atomic_copy(source: Path, target: Path) -> None:
-    _atomic_write(target, source.read_bytes())
-
-
-def _atomic_write(target: Path, data: str | bytes) -> None:
+    """Copy via a temp file in the target's folder and rename: a running app never loads half a file."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
+        shutil.copyfile(source, tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:
