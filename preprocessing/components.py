@@ -20,6 +20,9 @@ _MIN_DIGIT_FRACTION = 0.03
 _MAX_PIECES = 40
 # Level at which pieces are traced (hysteresis below INK_LEVEL).
 _LOW_LEVEL = 80
+# A piece whose mean stroke width is under this share of its box's shorter side is drawn strokes
+# (a bold digit), not a solid blob (a shadow, the table, the edge of the paper: about half).
+_STROKE_LIKE = 0.3
 
 
 @dataclass(frozen=True)
@@ -523,7 +526,12 @@ def select_digit(ink: np.ndarray) -> DigitSelection:
 
     touches = (boxes[:, 0] == 0) | (boxes[:, 1] == 0) | (boxes[:, 0] + boxes[:, 2] == w) | (boxes[:, 1] + boxes[:, 3] == h)
     big_enough = areas >= speck_area
-    junk = np.array([_is_junk(i, boxes, areas, touches, h, w) for i in range(len(areas))], bool)
+    strokes = np.zeros(len(areas), bool)
+    for i in np.flatnonzero(touches & (areas >= 0.25 * h * w)):
+        x, y, bw, bh = boxes[i]
+        piece = labels[y - ry : y - ry + bh, x - rx : x - rx + bw] == i + 1
+        strokes[i] = stroke_width(piece) < _STROKE_LIKE * min(bw, bh)
+    junk = np.array([_is_junk(i, boxes, areas, touches, strokes, h, w) for i in range(len(areas))], bool)
 
     # Prefer components that do not touch the border; fall back to those that do (a tight
     # crop's digit touches its frame), and only then to ones that look like frames or edges.
@@ -584,8 +592,11 @@ def _looks_like_noise(areas: np.ndarray, boxes: np.ndarray, speck_area: int, h: 
     return (x1 - x0) * (y1 - y0) >= 0.5 * h * w
 
 
-def _is_junk(i: int, boxes: np.ndarray, areas: np.ndarray, touches: np.ndarray, h: int, w: int) -> bool:
-    """Frames, ruled lines along an edge, and big blobs from the image border (table, shadow)."""
+def _is_junk(
+    i: int, boxes: np.ndarray, areas: np.ndarray, touches: np.ndarray, strokes: np.ndarray, h: int, w: int
+) -> bool:
+    """Frames, ruled lines along an edge, and big blobs from the image border (table, shadow), but
+    not a big piece made of strokes (``strokes``: a bold digit cut by the edge of its crop)."""
     x, y, bw, bh = boxes[i]
     fill = areas[i] / float(bw * bh)
     # A thin outline around most of the image with ink inside it: a frame or box.
@@ -603,7 +614,7 @@ def _is_junk(i: int, boxes: np.ndarray, areas: np.ndarray, touches: np.ndarray, 
     if bh >= 0.5 * h and bw <= 0.1 * w and (x <= 0.15 * w or x + bw >= 0.85 * w):
         return True
     # A large blob from the border with other ink elsewhere: table, shadow or paper edge.
-    return areas[i] >= 0.25 * h * w
+    return areas[i] >= 0.25 * h * w and not strokes[i]
 
 
 def _best(pool: np.ndarray, areas: np.ndarray, boxes: np.ndarray, h: int, w: int) -> int:

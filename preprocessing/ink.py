@@ -7,6 +7,7 @@ lighting are flattened first by dividing by (or subtracting) a smooth background
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -56,7 +57,8 @@ class InkMap:
     ``ink``: uint8, 0 = background, ``>= INK_LEVEL`` = ink. ``source``: "alpha", "uniform" or
     "flattened". ``status``: "ok", "blank" (nothing differs from the background) or "noise"
     (the background itself is noise or texture). ``textured``: whether the background was
-    smoothed as grain before thresholding.
+    smoothed as grain before thresholding. ``dark_ink``: for "flattened", whether the ink was taken
+    to be darker than the paper.
     """
 
     ink: np.ndarray
@@ -65,6 +67,7 @@ class InkMap:
     contrast: float
     noise: float
     textured: bool = False
+    dark_ink: bool | None = None
 
 
 def extract_ink(image: np.ndarray) -> np.ndarray:
@@ -72,11 +75,16 @@ def extract_ink(image: np.ndarray) -> np.ndarray:
     return analyse_ink(image).ink
 
 
-def analyse_ink(image: np.ndarray, textured: bool = False) -> InkMap:
+def analyse_ink(image: np.ndarray, textured: bool = False, other_reading: bool = False) -> InkMap:
     """Like extract_ink, but also says where the ink came from and whether there is any.
 
     ``textured``: treat the background as grain even when it looks plain (for a second look,
-    when the plain threshold let through grain that hides the digit)."""
+    when the plain threshold let through grain that hides the digit). ``other_reading``: the
+    picture's other likely reading, for a second look when the first found only noise: under
+    uneven light the other ink polarity (a bold digit filling much of the picture can outvote
+    the paper), under even light the background taken as one of two tones, as for a tight crop
+    (a bold digit and box lines can cover half of a form-box crop, and the median then falls
+    between ink and paper)."""
     img = as_uint8_image(image)
     if img.ndim == 3 and img.shape[2] == 4:
         alpha = cv2.extractChannel(img, 3)
@@ -106,8 +114,13 @@ def analyse_ink(image: np.ndarray, textured: bool = False) -> InkMap:
     grey = img if img.ndim == 2 else _contrast_channel(img)
     lighting = _lighting(grey)
     if lighting is None:
-        return _threshold(_colour_distance(img), "uniform", textured)
-    return _threshold(_flattened(grey, *lighting), "flattened", textured)
+        return _threshold(_colour_distance(img, two_tone=other_reading), "uniform", textured)
+    if other_reading:
+        lighting = _lighting(grey, dark_ink=not lighting[1])
+        assert lighting is not None  # the same picture, so uneven again
+    return dataclasses.replace(
+        _threshold(_flattened(grey, *lighting), "flattened", textured), dark_ink=lighting[1]
+    )
 
 
 def _colourless(rgb: np.ndarray) -> bool:
@@ -165,16 +178,17 @@ def _has_structure(rgb: np.ndarray, opaque: np.ndarray) -> bool:
     return bool(std.max() > 30)
 
 
-def _background_colour(img: np.ndarray) -> np.ndarray:
+def _background_colour(img: np.ndarray, two_tone: bool = False) -> np.ndarray:
     """The background colour: the median of the image, or for tight crops the tone that frames the digit.
 
     In a photo the border may be table or shadow, but most pixels are paper. In a tight crop a
     bold digit may cover half the image and much of its border, so there the image is split into
-    two tones and the background is chosen by :func:`_background_tone`.
+    two tones and the background is chosen by :func:`_background_tone`; ``two_tone`` does that
+    whatever the size.
     """
     h, w = img.shape[:2]
     pixels = img.reshape(h * w, -1)
-    if max(h, w) > 64 or min(h, w) < 3:
+    if (max(h, w) > 64 and not two_tone) or min(h, w) < 3:
         channels = [img] if img.ndim == 2 else cv2.split(img)
         return np.array([median_u8(c) for c in channels], np.float64)
     grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
@@ -249,18 +263,19 @@ def _lined_sides(dark: np.ndarray) -> bool | None:
     return rest_dark >= 0.75
 
 
-def _colour_distance(img: np.ndarray) -> np.ndarray:
+def _colour_distance(img: np.ndarray, two_tone: bool = False) -> np.ndarray:
     """Per pixel, the largest channel difference from the background colour (polarity-free)."""
-    bg = _background_colour(img)
+    bg = _background_colour(img, two_tone)
     if img.ndim == 2:
         return cv2.absdiff(img, np.full_like(img, int(round(float(bg[0])))))
     diff = cv2.absdiff(img, np.full_like(img, 0) + np.round(bg).astype(np.uint8))
     return np.max(diff, axis=2)
 
 
-def _lighting(grey: np.ndarray) -> tuple[np.ndarray, bool] | None:
+def _lighting(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarray, bool] | None:
     """Lighting estimate (float32, full size) and whether the ink is darker than the paper,
-    when the background is uneven; None when it is uniform.
+    when the background is uneven; None when it is uniform. ``dark_ink`` overrides the vote on
+    the ink's polarity.
 
     Everything runs on a ~128-pixel thumbnail. A median over windows half the image wide sees
     past strokes of either polarity and tells whether the light is uneven and which way the ink
@@ -286,7 +301,8 @@ def _lighting(grey: np.ndarray) -> tuple[np.ndarray, bool] | None:
     strong = max(12, int(4.0 * 1.4826 * median_u8(cv2.convertScaleAbs(residual))))
     darker_mask = (residual < -strong).astype(np.uint8)
     lighter_mask = (residual > strong).astype(np.uint8)
-    dark_ink = int(-residual[darker_mask > 0].sum()) >= 0.5 * int(residual[lighter_mask > 0].sum())
+    if dark_ink is None:
+        dark_ink = int(-residual[darker_mask > 0].sum()) >= 0.5 * int(residual[lighter_mask > 0].sum())
     ink_mask = darker_mask if dark_ink else lighter_mask
     if cv2.countNonZero(ink_mask) == 0:
         background = cv2.GaussianBlur(median, (0, 0), k / 4)

@@ -44,12 +44,12 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     scale = original.shape[1] / img.shape[1]
     steps: dict[str, np.ndarray] = {"input": to_display_rgb(img)}
     ink = analyse_ink(img)
-    if ink.status != "ok":
+    selection = select_digit(ink.ink) if ink.status == "ok" else None
+    if ink.status == "noise" or (selection is not None and selection.reason == NOISE_REASON):
+        ink, selection = _second_look(img, ink, selection)
+    if ink.status != "ok" or selection is None:
         steps["ink"] = ink.ink
         return Preprocessed(None, NOISE_REASON if ink.status == "noise" else BLANK_REASON, steps)
-    selection = select_digit(ink.ink)
-    if selection.reason == NOISE_REASON and not ink.textured:
-        ink, selection = _second_look(img, ink, selection)
     if selection.box is not None and ink.source != "alpha" and _fills_the_frame(selection.box, img.shape[:2]):
         # A digit photographed or scanned has paper around it; ink that reaches all four edges
         # of a picture this size is grain or pattern.
@@ -75,18 +75,33 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     return Preprocessed(result.digit, None, steps, tuple(int(round(v * scale)) for v in selection.box))
 
 
-def _second_look(img: np.ndarray, ink: InkMap, selection: DigitSelection) -> tuple[InkMap, DigitSelection]:
-    """Grain just above the plain threshold (a thin pen on grainy paper) breaks into hundreds of
-    pieces around the digit: look again with the grain smoothed away. What that finds must keep
-    clear of the image's edges, as a digit on paper does (smoothing fine stripes away leaves the
-    outermost one standing); otherwise the first look stands."""
-    second = analyse_ink(img, textured=True)
-    if second.status != "ok":
-        return ink, selection
-    again = select_digit(second.ink)
-    if again.reason is not None or again.box is None or not _clear_of_edges(again.box, img.shape[:2]):
-        return ink, selection
-    return second, again
+def _second_look(
+    img: np.ndarray, ink: InkMap, selection: DigitSelection | None
+) -> tuple[InkMap, DigitSelection | None]:
+    """Look again before answering "noise": a clear digit must not be called noise.
+
+    Grain just above the plain threshold (a thin pen on grainy paper) breaks into hundreds of
+    pieces around the digit: look again with the grain smoothed away. Then the picture's other
+    reading (``analyse_ink``'s ``other_reading``: the other ink polarity, or a two-tone
+    background), plain and with the grain smoothed away. What a smoothed look finds must keep clear
+    of the image's edges, as a digit on paper does (smoothing fine stripes away leaves the outermost
+    one standing); what the plain other reading finds may reach an edge (a bold digit cut by the
+    picture's edge), but not fill the frame. Otherwise the first look stands."""
+    looks = [(True, False)] if ink.status == "ok" and not ink.textured else []
+    if ink.source != "alpha":
+        looks += [(False, True), (True, True)]
+    for textured, other_reading in looks:
+        second = analyse_ink(img, textured=textured, other_reading=other_reading)
+        if second.status != "ok":
+            continue
+        again = select_digit(second.ink)
+        if again.reason is not None or again.box is None:
+            continue
+        if textured and _clear_of_edges(again.box, img.shape[:2]):
+            return second, again
+        if not textured and not _fills_the_frame(again.box, img.shape[:2]):
+            return second, again
+    return ink, selection
 
 
 def _clear_of_edges(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:

@@ -131,6 +131,12 @@ def segment(image: np.ndarray) -> Segmentation:
         second = analyse_ink(img, textured=True)
         if second.status == "ok":
             ink_map = second
+    if ink_map.status == "noise" and ink_map.source != "alpha":
+        # Before answering "noise", the picture's other reading (the other ink polarity, or a
+        # two-tone background), as for a single digit.
+        other = analyse_ink(img, other_reading=True)
+        if other.status == "ok":
+            ink_map = other
     ink = ink_map.ink
     steps["ink"] = ink
     if ink_map.status != "ok":
