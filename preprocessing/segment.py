@@ -5,10 +5,10 @@
 
 What is done here, without any network (pure numpy/OpenCV):
 
-1. the ink map, as for a single digit (``analyse_ink``);
+1. the ink map, as for a single digit (``analyse_ink``; its other reading before "noise");
 2. ruled lines, underlines, frames and box sides are taken out (``components.find_lines``, the same
-   line finder as for a single digit): a straight line much longer than the digits are tall is
-   no stroke of a digit; strokes that crossed the line are mended;
+   line finder as for a single digit, at the tracing level and at the ink level): a straight line
+   much longer than the digits are tall is no stroke of a digit; strokes that crossed the line are mended;
 3. the ink's pieces (connected components) are grouped into digits: pieces stacked above one
    another belong together (a 5's lifted bar, a 4 drawn in two strokes, a loop broken at the top),
    dots of a dotted or faint stroke join the digit they lie in; specks, box lines and other marks
@@ -143,6 +143,11 @@ def segment(image: np.ndarray) -> Segmentation:
         reason = NOISE_REASON if ink_map.status == "noise" else BLANK_REASON
         return Segmentation(ink, [], scale, 0.0, reason, steps)
     lines = find_lines(ink, _LOW_LEVEL)
+    # At the low level a digit cut by the crop's edge can run into a box line near the line's end,
+    # as a 7's stem hangs from its bar; at the ink level the line stands clear of it.
+    strong_lines = find_lines(ink)
+    if strong_lines is not None:
+        lines = strong_lines if lines is None else cv2.bitwise_or(lines, strong_lines)
     if lines is not None:
         # The band and its faint anti-aliased rim, which pieces traced at _LOW_LEVEL would still follow.
         lines = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 5)))

@@ -608,12 +608,16 @@ def _render(rng: np.random.Generator, source: str, name: str, label: int) -> np.
 
 def generate_corpus(n_per_condition: int = 120, seed: int = 0) -> list[Sample]:
     """Deterministic corpus: ``n_per_condition`` samples per condition, labels cycling over the condition's digits."""
+    return [s for name in condition_names() for s in condition_samples(name, n_per_condition, seed)]
+
+
+def condition_samples(condition: str, n: int, seed: int = 0) -> list[Sample]:
+    """The first ``n`` samples of one condition, exactly as ``generate_corpus(n, seed)`` holds them."""
+    source, name = condition.split("/")
+    rng = np.random.default_rng([seed, _CONDITIONS.index((source, name))])
+    labels = condition_labels(condition)
     samples = []
-    for index, (source, name) in enumerate(_CONDITIONS):
-        rng = np.random.default_rng([seed, index])
-        labels = condition_labels(f"{source}/{name}")
-        for k in range(n_per_condition):
-            label = labels[k % len(labels)]
-            image = _render(rng, source, name, label)
-            samples.append(Sample(np.ascontiguousarray(image), label, f"{source}/{name}"))
+    for k in range(n):
+        label = labels[k % len(labels)]
+        samples.append(Sample(np.ascontiguousarray(_render(rng, source, name, label)), label, condition))
     return samples

@@ -42,8 +42,9 @@ MIN_CLASS_ACCURACY = {
 # Share of the new classes' images that may give no digit at all.
 MAX_NEW_MISSING = 0.015
 # Clear digits on grainy paper: at most this share may be called noise or texture (seed 0: 4 of 200
-# until coarse grain was smoothed at a wider scale and bold prints kept out of the lighting estimate, 1 since).
-MAX_TEXTURED_AS_NOISE = 0.01
+# until coarse grain was smoothed at a wider scale and bold prints kept out of the lighting estimate,
+# 1 until the other reading of 2026-12-07, none since; none on seeds 1-3, 7 and 11 either).
+MAX_TEXTURED_AS_NOISE = 0.0
 # Writing-style images called noise, per style class of 100.
 MAX_STYLE_AS_NOISE = 1
 REPORT = Path(__file__).resolve().parent.parent / "artifacts" / "corpus_report.md"
@@ -147,7 +148,7 @@ def test_the_second_opinion_reads_flagged_ones_and_broken_zeros(classifier, corp
 
 
 def test_textured_paper_is_not_called_noise(corpus, prepared):
-    """A bold digit on grainy paper is a digit: the paper's grain must not make it 'noise'."""
+    """A bold digit on grainy paper is a digit: neither the paper's grain nor the digit's size may make it 'noise'."""
     textured = [p for s, p in zip(corpus, prepared) if s.condition.endswith("/textured-paper")]
     noise = sum(p.reason == NOISE_REASON for p in textured)
     assert noise <= MAX_TEXTURED_AS_NOISE * len(textured), f"{noise} of {len(textured)} textured-paper digits called noise"
