@@ -7,7 +7,6 @@ lighting are flattened first by dividing by (or subtracting) a smooth background
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -57,8 +56,7 @@ class InkMap:
     ``ink``: uint8, 0 = background, ``>= INK_LEVEL`` = ink. ``source``: "alpha", "uniform" or
     "flattened". ``status``: "ok", "blank" (nothing differs from the background) or "noise"
     (the background itself is noise or texture). ``textured``: whether the background was
-    smoothed as grain before thresholding. ``dark_ink``: for "flattened", whether the ink was taken
-    to be darker than the paper.
+    smoothed as grain before thresholding.
     """
 
     ink: np.ndarray
@@ -67,7 +65,6 @@ class InkMap:
     contrast: float
     noise: float
     textured: bool = False
-    dark_ink: bool | None = None
 
 
 def extract_ink(image: np.ndarray) -> np.ndarray:
@@ -116,11 +113,9 @@ def analyse_ink(image: np.ndarray, textured: bool = False, other_reading: bool =
     if lighting is None:
         return _threshold(_colour_distance(img, two_tone=other_reading), "uniform", textured)
     if other_reading:
-        lighting = _lighting(grey, dark_ink=not lighting[1])
-        assert lighting is not None  # the same picture, so uneven again
-    return dataclasses.replace(
-        _threshold(_flattened(grey, *lighting), "flattened", textured), dark_ink=lighting[1]
-    )
+        # The same picture, so uneven again; only the polarity's vote is overruled.
+        lighting = _lighting(grey, dark_ink=not lighting[1]) or lighting
+    return _threshold(_flattened(grey, *lighting), "flattened", textured)
 
 
 def _colourless(rgb: np.ndarray) -> bool:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from model.classifier import Prediction, Reading, format_confidence
+from model.second_opinion import UNSURE
 from preprocessing.image import to_display_rgb
 
 # Digit images are shown this many screen pixels wide: 28 x 4, so every pixel is a crisp 4x4 block.
@@ -149,7 +150,7 @@ def second_opinion_text(model_dir: Path) -> str | None:
     european = card.get("test_styles", {}).get("european_1", {})
     styles = f" and {european['accuracy']:.1%} of European 1s made from them" if "accuracy" in european else ""
     return (
-        "A lone digit the classifier reads with less than 95% confidence is also shown to a second network, "
+        f"A lone digit the classifier reads with less than {UNSURE:.0%} confidence is also shown to a second network, "
         "trained with synthetic writing styles (a 1 with a flag, a crossed 7, an open 4, a thin broken 0, ...), "
         f"and the answer is the two networks' average. On its own it reads {card['test_accuracy']:.2%} of MNIST "
         f"test{styles} right."
