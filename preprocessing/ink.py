@@ -33,6 +33,9 @@ _DITHER_MIXED = 0.4
 _DITHER_SIGMA = 2.0
 # A single colour channel replaces the luminance only when the ink stands out this much more in it.
 _CHANNEL_GAIN = 1.5
+# A tight crop's background colour is taken away from the digit's edge when that leaves this
+# share of the picture (else from the whole background tone).
+_MIN_INNER_BACKGROUND = 0.05
 # On textured paper, ink must exceed the smoothed texture's typical level by this many spreads.
 _STANDS_OUT = 4.0
 # Gaussians (px) that, after a 5x5 median, average paper grain out of a textured background: the
@@ -192,6 +195,11 @@ def _background_colour(img: np.ndarray, two_tone: bool = False) -> np.ndarray:
     if dark.all() or not dark.any():
         return np.median(pixels, axis=0)
     tone = dark if _background_tone(dark) else ~dark
+    # Away from the digit's anti-aliased edge: where a bold digit covers most of a small crop,
+    # its edge pixels are a large share of the background tone and drag its median towards the ink.
+    inner = cv2.erode(tone.astype(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE) > 0
+    if np.count_nonzero(inner) >= _MIN_INNER_BACKGROUND * tone.size:
+        tone = inner
     return np.median(pixels[tone.reshape(-1)], axis=0)
 
 
@@ -419,6 +427,13 @@ def _threshold(d: np.ndarray, source: str, textured: bool = False) -> InkMap:
     # Noise is measured on the background side of Otsu's split, so a bold digit filling half of
     # a tight crop does not count as noise (for a blank image this underestimates it ~2x).
     hist = cv2.calcHist([d], [0], None, [256], [0, 256]).ravel()
+    if min(d.shape) < _MIN_SIDE_FOR_FLATTENING:
+        # In a tight crop blown up from a low-resolution scan, the ink's soft edge can be most of
+        # the background side: measure away from it.
+        near_ink = cv2.dilate((d > otsu).astype(np.uint8), np.ones((3, 3), np.uint8))
+        inner = cv2.calcHist([d], [0], 1 - near_ink, [256], [0, 256]).ravel()
+        if inner[: int(otsu) + 1].sum() >= _MIN_INNER_BACKGROUND * d.size:
+            hist = inner
     cumulative = np.cumsum(hist[: int(otsu) + 1])
     noise = 1.4826 * float(np.searchsorted(cumulative, cumulative[-1] / 2.0)) if cumulative[-1] > 0 else 0.0
     peak = float(d.max())
