@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from training.atomic import atomic_path
 from training.data import sha256_file
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "model" / "digits.keras"
@@ -34,31 +33,23 @@ def export_onnx(model, path: Path, check_images: np.ndarray | None = None) -> fl
     """
     from model.classifier import onnx_forward
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".onnx")
-    os.close(fd)
-    try:
-        if check_images is None:
-            check_images = np.random.default_rng(0).integers(0, 256, (256, 28, 28), dtype=np.uint8)
-        x = check_images.astype(np.float32) / 255.0
-        if x.ndim == 3:
-            x = x[..., None]
-        # Calling it also builds the model (Keras exports only called models); rows flattened as onnx_forward gives them.
-        expected = np.asarray(model(x, training=False)).reshape(len(x), -1)
-        model.export(tmp, format="onnx", verbose=False)
-        forward = onnx_forward(Path(tmp))
+    if check_images is None:
+        check_images = np.random.default_rng(0).integers(0, 256, (256, 28, 28), dtype=np.uint8)
+    x = check_images.astype(np.float32) / 255.0
+    if x.ndim == 3:
+        x = x[..., None]
+    # Calling it also builds the model (Keras exports only called models); rows flattened as onnx_forward gives them.
+    expected = np.asarray(model(x, training=False)).reshape(len(x), -1)
+    with atomic_path(path, ".onnx") as tmp:
+        model.export(str(tmp), format="onnx", verbose=False)
+        forward = onnx_forward(tmp)
         # A single image first: a runtime once broke later batches after one (OpenCV DNN's classic engine).
         single = forward(x[:1])
         got = np.concatenate([forward(x[i : i + 100]) for i in range(0, len(x), 100)])
         difference = float(max(np.abs(got - expected).max(), np.abs(single - expected[:1]).max()))
         if difference > MAX_DIFFERENCE:
             raise RuntimeError(f"ONNX export disagrees with Keras by {difference:.2g} (limit {MAX_DIFFERENCE})")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        return difference
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    return difference
 
 
 def record_in_card(card: dict, onnx_path: Path, difference: float) -> dict:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -13,6 +11,8 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix
+
+from training.atomic import atomic_path
 
 
 def class_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
@@ -39,13 +39,9 @@ def report_text(y_true: np.ndarray, y_pred: np.ndarray) -> str:
 
 def write_json_atomic(obj: object, path: Path) -> None:
     """Write JSON via a temp file and rename, so readers never see half a file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
         json.dump(obj, f, indent=2)
         f.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 def plot_confusion(matrix: list[list[int]], path: Path, title: str = "Confusion matrix (MNIST test)") -> None:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from model.classifier import SECOND_OPINION_NAME
+from training.atomic import atomic_path
 from training.data import sha256_file
 from training.reports import write_json_atomic
 
@@ -56,15 +55,8 @@ def publish(run: Path, out: Path) -> dict:
 
 def _atomic_copy(source: Path, target: Path) -> None:
     """Copy via a temp file in the target's folder and rename: a running app never loads half a file."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         shutil.copyfile(source, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def main(argv: list[str] | None = None) -> int:

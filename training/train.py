@@ -17,13 +17,13 @@ import datetime as dt
 import os
 import platform
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from training.atomic import atomic_path
 from training.data import add_data_dir_argument, load_for_command, sha256_file, validation_split
 from training.models import ARCHITECTURES, DEFAULT_ARCH
 
@@ -132,15 +132,8 @@ def make_dataset(
 
 def save_model_atomic(model, path: Path) -> None:
     """Save via a temp file in the same directory and rename: an interrupted run keeps the old model."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".keras")
-    os.close(fd)
-    try:
+    with atomic_path(path, ".keras") as tmp:
         model.save(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model file is meant to be shared
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def library_versions() -> dict[str, str]:
