@@ -228,6 +228,11 @@ class DigitClassifier:
         sequence = self.sequence if self._sequence is not None else None
         candidates, seg = read_regions(image, self.probabilities, self.wholeness, sequence)
         if not candidates:
+            # The single-digit pipeline may still see one: its own rules tell a lone 1 touching the
+            # picture's edge from a scanner line, and it looks at a grainy picture more ways.
+            single = self.predict(image)
+            if single.ok:
+                return Reading(str(single.digit), [single], single.confidence, None, single.steps)
             return Reading("", [], None, seg.reason, seg.steps)
         if len(candidates) == 1:  # a lone digit: the single-digit pipeline, with its junk rules
             single = self.predict(image)

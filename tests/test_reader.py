@@ -200,6 +200,22 @@ def test_box_lines_specks_and_a_scanner_edge_are_ignored(classifier) -> None:
     assert classifier.read(image).text == "185"
 
 
+@pytest.mark.parametrize("where", ["touching the top", "touching the bottom", "top to bottom of a tight crop"])
+def test_a_lone_1_touching_the_edge_is_read(classifier, where: str) -> None:
+    # Segmentation takes a thin mark cut by the edge for a scanner line; alone in the picture, the
+    # single-digit pipeline decides (it read these as 1 while the number reader read nothing).
+    if where == "top to bottom of a tight crop":
+        image = np.full((30, 30), 255, np.uint8)
+        cv2.line(image, (15, 0), (14, 29), 0, 3, cv2.LINE_AA)
+    else:
+        image = np.zeros((280, 280, 3), np.uint8)
+        top, bottom = (0, 230) if where == "touching the top" else (40, 279)
+        cv2.line(image, (150, top), (138, bottom), (255, 255, 255), 18, cv2.LINE_AA)
+    assert classifier.predict(image).digit == 1
+    reading = classifier.read(image)
+    assert reading.text == "1" and reading.digits[0].box is not None
+
+
 def test_form_box_crops_are_read_as_one_digit(classifier) -> None:
     """The corpus's form-box crops (a bold digit, box or scanner lines along one or two sides), seeds 0-3.
 
