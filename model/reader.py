@@ -88,6 +88,10 @@ SEQUENCE_WEIGHT_CHOICE = 1.0
 # (0.25 until 2026-12-06, when the sequence reader's weights changed: with 0.4, corpus seeds 2/3 read
 # 53 -> 52 numbers wrong, seeds 0/1 43 -> 41; 0.6 lost touching pairs.)
 WHOLE_WEIGHT_WITH_SEQUENCE = 0.4
+# A lone region the classifier reads as one digit, not too wide for it, is cut where the sequence reader
+# sees that digit and others in it only when it is at least this sure of each (2026-12-07: a canvas 4
+# drawn in two strokes was read "14" at 100%; see _lone_region_doubtful).
+LONE_PEAKS_SURE = 0.9
 # A piece shorter than this many digit heights, with none of the sequence reader's digits in it, may be
 # left out of the reading for this price.
 FRAGMENT = 0.5
@@ -201,12 +205,38 @@ def _classify(
     return [Candidate(r, d, p, float(w)) for r, d, p, w in zip(regions, digits, probs, whole)]
 
 
-def _needs_second_look(c: Candidate, typical_width: float | None, confidence: float = RECHECK_CONFIDENCE) -> bool:
+def _too_wide(c: Candidate, typical_width: float | None) -> bool:
+    """Wider than MNIST writes the digit it is read as, or than the number's typical digit."""
     _, _, w, h = c.region.box
-    choice = c.choice
-    mean, sd = LOG_ASPECT[int(choice.argmax())]
-    wide = math.log(w / h) > mean + RECHECK_Z * sd or (typical_width is not None and w > RECHECK_WIDTH * typical_width)
-    return float(choice.max()) < confidence or c.whole < RECHECK_WHOLE or wide
+    mean, sd = LOG_ASPECT[int(c.choice.argmax())]
+    return math.log(w / h) > mean + RECHECK_Z * sd or (typical_width is not None and w > RECHECK_WIDTH * typical_width)
+
+
+def _needs_second_look(c: Candidate, typical_width: float | None, confidence: float = RECHECK_CONFIDENCE) -> bool:
+    return float(c.choice.max()) < confidence or c.whole < RECHECK_WHOLE or _too_wide(c, typical_width)
+
+
+def _lone_region_doubtful(c: Candidate, typical_width: float | None) -> bool:
+    """Whether the only region of a picture may be two touching digits, or a digit and a piece.
+
+    The classifier's doubt alone does not split it (RECHECK_CONFIDENCE_ALONE). Where the sequence
+    reader sees one digit there or none (or is absent), it is looked at again when it is too wide
+    for one digit or the whole-digit check doubts it (or the sequence reader sees none). Where the
+    sequence reader sees several, only when it is too wide, or the sequence reader is sure of each,
+    or the classifier is unsure, or reads none of them: an open 4 drawn in two strokes, its stem
+    apart, leaves the check unsure of so big a digit and the sequence reader seeing a faint 1 in
+    the first stroke beside the 4 the classifier reads; that is one digit.
+    """
+    if c.peaks is None or len(c.peaks) <= 1:
+        return _needs_second_look(c, typical_width, RECHECK_CONFIDENCE_ALONE) or c.peaks == ()
+    sure = min(p.confidence for p in c.peaks) >= LONE_PEAKS_SURE
+    read = int(c.classified.argmax())
+    return (
+        _too_wide(c, typical_width)
+        or sure
+        or float(c.classified.max()) < RECHECK_CONFIDENCE
+        or read not in {p.digit for p in c.peaks}
+    )
 
 
 def typical_width(candidates: list[Candidate]) -> float | None:
@@ -313,11 +343,12 @@ def choose(
     first = [dataclasses.replace(c, peaks=p) for c, p in zip(first, assign_peaks(peaks, seg.regions))]
     height = seg.digit_height
     width = typical_width(first)
-    doubtful = [_needs_second_look(c, width) for c in first]
-    if len(first) == 1:  # a lone region is split only when it is too wide for one digit, not for doubt alone
-        doubtful = [_needs_second_look(first[0], width, RECHECK_CONFIDENCE_ALONE)]
-    if peaks is not None:  # a region that is not exactly one of the sequence reader's digits
-        doubtful = [d or len(c.peaks) != 1 for d, c in zip(doubtful, first)]
+    if len(first) == 1:
+        doubtful = [_lone_region_doubtful(first[0], width)]
+    else:
+        doubtful = [_needs_second_look(c, width) for c in first]
+        if peaks is not None:  # a region that is not exactly one of the sequence reader's digits
+            doubtful = [d or len(c.peaks) != 1 for d, c in zip(doubtful, first)]
     if not any(doubtful):
         return first
     near = [_between_peaks(c.region, c.peaks) for c in first]

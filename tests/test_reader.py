@@ -200,6 +200,29 @@ def test_box_lines_specks_and_a_scanner_edge_are_ignored(classifier) -> None:
     assert classifier.read(image).text == "185"
 
 
+def _open_four(rise: int, width: int, lean: int, stem_top: int, bar: int) -> np.ndarray:
+    """An open 4 drawn on the canvas in two strokes: down and along the bar, then the stem apart, crossing the bar."""
+    image = np.zeros((280, 280, 4), np.uint8)
+    corner = (80 + lean, 195)
+    cv2.polylines(image, [np.array([(80, 45), corner, (corner[0] + bar, 195 - rise)], np.int32)], False, (0, 0, 0, 255),
+                  width, cv2.LINE_AA)
+    cv2.line(image, (165, stem_top), (175 + lean, 255), (0, 0, 0, 255), width, cv2.LINE_AA)
+    return image
+
+
+def test_an_open_4_drawn_in_two_strokes_is_one_digit(classifier) -> None:
+    # The sequence reader may see a faint 1 in the first stroke and the whole-digit check be unsure
+    # of so big a 4: a lone region is cut only when it is too wide for one digit, or the sequence
+    # reader is sure of every digit it sees there, or reads none of them as the classifier does
+    # (before: 36 of these 108 read "14", all shown as certain).
+    readings = [
+        classifier.read(_open_four(rise, width, lean, stem_top, bar)).text
+        for rise in (0, 20, 40) for width in (14, 20, 26) for lean in (10, 25, 40) for stem_top in (20, 45)
+        for bar in (140, 170)
+    ]
+    assert sum(text != "4" for text in readings) <= 3, [text for text in readings if text != "4"]
+
+
 @pytest.mark.parametrize("where", ["touching the top", "touching the bottom", "top to bottom of a tight crop"])
 def test_a_lone_1_touching_the_edge_is_read(classifier, where: str) -> None:
     # Segmentation takes a thin mark cut by the edge for a scanner line; alone in the picture, the
