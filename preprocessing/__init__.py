@@ -10,6 +10,7 @@ the network settle touching and broken digits) and ``normalize_digit`` prepares 
 
 from preprocessing.components import (
     BLANK_REASON,
+    BLOCK_REASON,
     NOISE_REASON,
     SPECKS_REASON,
     DigitSelection,
@@ -28,6 +29,7 @@ from preprocessing.stroke import stroke_width, thin
 
 __all__ = [
     "BLANK_REASON",
+    "BLOCK_REASON",
     "INK_LEVEL",
     "MAX_FILE_BYTES",
     "MAX_PIXELS",

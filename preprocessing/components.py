@@ -13,6 +13,7 @@ from preprocessing.stroke import stroke_width
 BLANK_REASON = "The image is blank: draw or upload a digit."
 SPECKS_REASON = "No digit found: only a few small specks. Draw or upload a bigger digit."
 NOISE_REASON = "No single digit found: the image looks like noise or texture."
+BLOCK_REASON = "No digit found: a solid block of ink, not a written digit."
 
 # A digit's box must span at least this fraction of the image's shorter side (and 4 px).
 _MIN_DIGIT_FRACTION = 0.03
@@ -23,6 +24,10 @@ _LOW_LEVEL = 80
 # A piece whose mean stroke width is under this share of its box's shorter side is drawn strokes
 # (a bold digit), not a solid blob (a shadow, the table, the edge of the paper: about half).
 _STROKE_LIKE = 0.3
+# Ink filling this share of its box, the box wider than a 1 (SOLID_WIDE of its height), is a solid
+# block: a written digit but a 1 leaves paper inside its box (a counter, the space beside a stroke).
+_SOLID_FILL = 0.95
+_SOLID_WIDE = 0.4
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,12 @@ class DigitSelection:
     mask: np.ndarray | None
     box: tuple[int, int, int, int] | None
     reason: str | None
+
+
+def is_solid_block(mask: np.ndarray) -> bool:
+    """Whether box-sized ink (uint8, nonzero = ink) is a solid block rather than a digit's strokes."""
+    h, w = mask.shape[:2]
+    return w >= _SOLID_WIDE * h and cv2.countNonZero(mask) >= _SOLID_FILL * mask.size
 
 
 def find_digit_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from preprocessing.components import BLANK_REASON, NOISE_REASON, DigitSelection, select_digit
+from preprocessing.components import BLANK_REASON, BLOCK_REASON, NOISE_REASON, DigitSelection, is_solid_block, select_digit
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
 from preprocessing.ink import INK_LEVEL, InkMap, analyse_ink
 from preprocessing.normalize import normalize_digit
@@ -54,6 +54,10 @@ def preprocess(image: np.ndarray) -> Preprocessed:
         # A digit photographed or scanned has paper around it; ink that reaches all four edges
         # of a picture this size is grain or pattern.
         selection = DigitSelection(None, None, NOISE_REASON)
+    elif selection.box is not None and selection.mask is not None:
+        x, y, w, h = selection.box
+        if is_solid_block(selection.mask[y : y + h, x : x + w]):
+            selection = DigitSelection(None, None, BLOCK_REASON)
     steps["ink"] = ink.ink
     if selection.reason is not None or selection.mask is None or selection.box is None:
         return Preprocessed(None, selection.reason or BLANK_REASON, steps)

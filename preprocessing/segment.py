@@ -27,7 +27,15 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from preprocessing.components import BLANK_REASON, NOISE_REASON, SPECKS_REASON, find_lines, grain_passed
+from preprocessing.components import (
+    BLANK_REASON,
+    BLOCK_REASON,
+    NOISE_REASON,
+    SPECKS_REASON,
+    find_lines,
+    grain_passed,
+    is_solid_block,
+)
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
 from preprocessing.ink import INK_LEVEL, analyse_ink
 from preprocessing.stroke import stroke_width
@@ -159,9 +167,10 @@ def segment(image: np.ndarray) -> Segmentation:
     if not binary.any():
         return Segmentation(ink, [], scale, 0.0, BLANK_REASON, steps)
     regions, height = _group(binary, pieces)
-    if not regions:
-        return Segmentation(ink, [], scale, 0.0, SPECKS_REASON, steps)
-    return Segmentation(ink, regions, scale, height, None, steps)
+    digits = [r for r in regions if not is_solid_block(r.mask)]
+    if not digits:
+        return Segmentation(ink, [], scale, 0.0, BLOCK_REASON if regions else SPECKS_REASON, steps)
+    return Segmentation(ink, digits, scale, height, None, steps)
 
 
 def _hysteresis(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, np.ndarray, np.ndarray] | None]:
