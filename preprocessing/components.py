@@ -24,8 +24,9 @@ _LOW_LEVEL = 80
 # A piece whose mean stroke width is under this share of its box's shorter side is drawn strokes
 # (a bold digit), not a solid blob (a shadow, the table, the edge of the paper: about half).
 _STROKE_LIKE = 0.3
-# Ink filling this share of its box, the box wider than a 1 (SOLID_WIDE of its height), is a solid
-# block: a written digit but a 1 leaves paper inside its box (a counter, the space beside a stroke).
+# Ink filling this share of its box, the box at least _SOLID_WIDE of its height wide (wider than a 1),
+# is a solid block: any written digit but a 1 leaves paper inside its box (a counter, the space beside
+# a stroke).
 _SOLID_FILL = 0.95
 _SOLID_WIDE = 0.4
 

@@ -33,8 +33,8 @@ _DITHER_MIXED = 0.4
 _DITHER_SIGMA = 2.0
 # A single colour channel replaces the luminance only when the ink stands out this much more in it.
 _CHANNEL_GAIN = 1.5
-# A tight crop's background colour is taken away from the digit's edge when that leaves this
-# share of the picture (else from the whole background tone).
+# In a tight crop, the background's colour and noise are measured away from the digit's edge when
+# that leaves this share of the picture (else over the whole background tone or side).
 _MIN_INNER_BACKGROUND = 0.05
 # On textured paper, ink must exceed the smoothed texture's typical level by this many spreads.
 _STANDS_OUT = 4.0
