@@ -233,7 +233,8 @@ def test_draw_a_number(page, server: Server) -> None:
     assert latency < STROKE_LIMIT_MS
     captions = page.get_by_text("for the whole number")
     assert captions.count() == 1 and captions.first.is_visible()
-    assert page.locator('[data-testid="stImage"]:visible').count() >= 3  # each digit's network input
+    # Each digit's network input; the images may come in a moment after the answer on a busy machine.
+    page.locator('[data-testid="stImage"]:visible').nth(2).wait_for(timeout=ANSWER_MS)
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
