@@ -147,6 +147,8 @@ _SOLID = 0.95
 _OUT_OF_IMAGE = 1.5
 # In an image at least this big, a line ending a pixel short of the edge runs out of it.
 _EDGE_SLACK_SIDE = 32
+# Pictures smaller than this (longer side, px) may be tight crops of one digit.
+_TIGHT_CROP = 100
 # A line is ink along at least this fraction of its length (gaps bridged: a dotted or broken line).
 _LINE_COVERAGE = 0.85
 
@@ -206,8 +208,12 @@ def _is_stray_line(
     # faint to be ink), but not in a tiny crop, where a digit's stem may stop a pixel short of it.
     out = line.length >= _OUT_OF_IMAGE * (rx1 - rx0)
     edge = 1 if min(h, w) >= _EDGE_SLACK_SIDE else 0
-    left = line.x0 <= lo - margin or (out and line.x0 <= edge)
-    right = line.x1 >= hi + margin or (out and line.x1 >= w - edge)
+    # But not where a stroke meets a box side the digit fills a tight crop from at that end: a 7
+    # cropped tight, or scanned small and stretched to fill its box, has its bar along the edge and
+    # its stem hanging from the bar's end at the picture's edge.
+    tight = side and fills and max(h, w) < _TIGHT_CROP and cols.size > 0
+    left = line.x0 <= lo - margin or (out and line.x0 <= edge and not (tight and cols[0] <= line.x0 + margin))
+    right = line.x1 >= hi + margin or (out and line.x1 >= w - edge and not (tight and cols[-1] + 1 >= line.x1 - margin))
     if not side and cols.size:
         # A stroke that meets the line within a stroke's width of its end flows into it: a 2's
         # diagonal into its base (whose corner rounds the base out a little past the diagonal).

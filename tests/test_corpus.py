@@ -22,8 +22,8 @@ ORIGINAL_CONDITIONS = 13
 MIN_ACCURACY = 0.99
 # Paper kinds, scan defects and writing styles added for issue 9: floors measured with the
 # committed model (2026-11-23, see README; raised where the second opinion on unsure digits lifted a class,
-# 2026-12-07), to be raised to 0.97 as the model and preprocessing reach it; they catch
-# regressions meanwhile.
+# 2026-12-07, and stretched-16 where its stretch is undone, later that day), to be raised to 0.97 as the
+# model and preprocessing reach it; they catch regressions meanwhile.
 MIN_CLASS_ACCURACY = {
     "pen/textured-paper": 0.96,
     "font/textured-paper": 0.95,
@@ -37,7 +37,7 @@ MIN_CLASS_ACCURACY = {
     "style/open-top-4": 0.97,
     "style/straight-9": 0.97,
     "style/broken-0": 0.94,
-    "style/stretched-16": 0.9,
+    "style/stretched-16": 0.96,
 }
 # Share of the new classes' images that may give no digit at all.
 MAX_NEW_MISSING = 0.015
