@@ -22,8 +22,8 @@ ORIGINAL_CONDITIONS = 13
 MIN_ACCURACY = 0.99
 # Paper kinds, scan defects and writing styles added for issue 9: floors measured with the
 # committed model (2026-11-23, see README; raised where the second opinion on unsure digits lifted a class,
-# 2026-12-07, and stretched-16 where its stretch is undone, later that day), to be raised to 0.97 as the
-# model and preprocessing reach it; they catch regressions meanwhile.
+# 2026-12-07, and again where the stretch was undone and the second opinion heard more, later that day),
+# to be raised to 0.97 as the model and preprocessing reach it; they catch regressions meanwhile.
 MIN_CLASS_ACCURACY = {
     "pen/textured-paper": 0.96,
     "font/textured-paper": 0.95,
@@ -32,12 +32,12 @@ MIN_CLASS_ACCURACY = {
     "pen/dithered-scan": 0.95,
     "pen/corner-shadow": 0.97,
     "pen/underlined": 0.96,
-    "style/flag-1": 0.93,
+    "style/flag-1": 0.96,
     "style/crossed-7": 0.97,
     "style/open-top-4": 0.97,
     "style/straight-9": 0.97,
-    "style/broken-0": 0.94,
-    "style/stretched-16": 0.96,
+    "style/broken-0": 0.97,
+    "style/stretched-16": 0.97,
 }
 # Share of the new classes' images that may give no digit at all.
 MAX_NEW_MISSING = 0.015
@@ -133,8 +133,8 @@ def test_model_accuracy_on_corpus(classifier, corpus, prepared):
 def test_the_second_opinion_reads_flagged_ones_and_broken_zeros(classifier, corpus, prepared):
     """Lone 1s with a flag or a serif, which the MNIST classifier takes for 7s, and thin broken 0s are
     read right far more often with the second opinion on unsure digits (model.second_opinion), and no
-    digit loses more than a few (seed 0: 1s 266 -> 292 right of 310, 0s 299 -> 307, 7s 308 -> 306,
-    the other digits unchanged)."""
+    digit loses more than a few (seed 0, since it is heard more: 1s 261 -> 301 right of 310, 0s 303 -> 308,
+    7s 308 -> 305, the other digits unchanged)."""
     found = [(s.label, p.digit) for s, p in zip(corpus, prepared) if p.digit is not None]
     labels = np.array([label for label, _ in found])
     digits = np.stack([digit for _, digit in found])

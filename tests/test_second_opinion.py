@@ -11,7 +11,7 @@ import pytest
 
 from model import DEFAULT_MODEL_PATH, load_classifier
 from model.classifier import SECOND_OPINION_NAME
-from model.second_opinion import UNSURE, combine, unsure_rows
+from model.second_opinion import UNSURE, WEIGHT, combine, unsure_rows
 
 
 def row(**digits: float) -> np.ndarray:
@@ -28,18 +28,19 @@ def test_only_digits_read_without_certainty_are_asked() -> None:
     rows = np.stack([
         row(d7=0.6, d1=0.35),  # a 7 that may be a 1
         row(d0=0.8, d6=0.15),  # a 0 that may be a 6
-        row(d7=0.97, d1=0.02),  # a sure 7
+        row(d7=0.995, d1=0.004),  # a sure 7
         row(d4=0.999),  # a sure 4
     ])
     assert unsure_rows(rows).tolist() == [True, True, False, False]
     assert unsure_rows(np.stack([row(d3=UNSURE)])).tolist() == [False]
 
 
-def test_the_answer_is_the_average_of_both() -> None:
+def test_the_answer_is_the_weighted_average_of_both() -> None:
     first = np.stack([row(d7=0.6, d1=0.3)])
     second = np.stack([row(d1=0.9, d7=0.05)])
     combined = combine(first, second)
-    assert combined == pytest.approx((first + second) / 2)
+    assert 0.5 <= WEIGHT < 1
+    assert combined == pytest.approx((1 - WEIGHT) * first + WEIGHT * second)
     assert int(combined[0].argmax()) == 1 and combined.sum() == pytest.approx(1.0)
 
 
