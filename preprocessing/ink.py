@@ -36,6 +36,10 @@ _CHANNEL_GAIN = 1.5
 # In a tight crop, the background's colour and noise are measured away from the digit's edge when
 # that leaves this share of the picture (else over the whole background tone or side).
 _MIN_INNER_BACKGROUND = 0.05
+# In a picture cropped to one stroke, at least this share of the rows along its longer side cross it
+# once, and the stroke's ends lie within this share of its length of the picture's ends.
+_ONE_PIECE = 0.9
+_END_SLACK = 0.1
 # On textured paper, ink must exceed the smoothed texture's typical level by this many spreads.
 _STANDS_OUT = 4.0
 # Gaussians (px) that, after a 5x5 median, average paper grain out of a textured background: the
@@ -201,6 +205,41 @@ def _background_colour(img: np.ndarray, two_tone: bool = False) -> np.ndarray:
     if np.count_nonzero(inner) >= _MIN_INNER_BACKGROUND * tone.size:
         tone = inner
     return np.median(pixels[tone.reshape(-1)], axis=0)
+
+
+def paper_colour(img: np.ndarray) -> np.ndarray | None:
+    """The paper's purest colour in a picture cropped to one stroke of ink (RGB or grey uint8): of
+    its two tones, the one that frames the digit (:func:`_background_tone`), at its far end from the
+    ink (its 95th percentile away from it). None unless the picture is that: two tones at least
+    2 * MIN_CONTRAST apart (grain is not), the ink's running the picture's length with paper on both
+    sides of it and crossing nearly every row once (noise, stripes and a shadow's edge do not).
+
+    Where a digit is cropped to its own ink, most of the paper tone is the stroke's soft edge, and its
+    median lies well towards the ink."""
+    if min(img.shape[:2]) < 3:
+        return None
+    grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    t = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+    dark = grey <= t
+    if dark.all() or not dark.any():
+        return None
+    paper_is_dark = _background_tone(dark)
+    paper = dark if paper_is_dark else ~dark
+    if abs(float(grey[paper].mean()) - float(grey[~paper].mean())) < 2 * MIN_CONTRAST:
+        return None
+    ink = ~paper if grey.shape[0] >= grey.shape[1] else (~paper).T
+    # Cropped to it, the stroke runs the picture's length (its faint ends may fall on the paper side)
+    # with paper beside it on both sides, and nearly every row between its ends crosses it once.
+    rows = np.flatnonzero(ink.any(axis=1))
+    slack = max(2, round(_END_SLACK * len(ink)))
+    if rows[0] >= slack or rows[-1] < len(ink) - slack or ink[:, 0].all() or ink[:, -1].all():
+        return None
+    ink = ink[rows[0] : rows[-1] + 1]
+    crossings = np.count_nonzero(np.diff(ink.astype(np.int8), axis=1) == 1, axis=1) + ink[:, 0]
+    if np.count_nonzero(crossings != 1) > (1 - _ONE_PIECE) * len(crossings):
+        return None
+    pixels = img.reshape(grey.size, -1)[paper.reshape(-1)]
+    return np.percentile(pixels, 5 if paper_is_dark else 95, axis=0)
 
 
 def median_u8(values: np.ndarray) -> float:

@@ -9,7 +9,7 @@ import numpy as np
 
 from preprocessing.components import BLANK_REASON, BLOCK_REASON, NOISE_REASON, DigitSelection, is_solid_block, select_digit
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
-from preprocessing.ink import INK_LEVEL, InkMap, analyse_ink
+from preprocessing.ink import INK_LEVEL, InkMap, analyse_ink, paper_colour
 from preprocessing.normalize import normalize_digit
 from preprocessing.stretch import unstretch
 
@@ -19,6 +19,10 @@ _EDGE_PIXELS = 2
 _TIGHT_CROP_SIDE = 100
 # A picture whose sides differ by at most this ratio may be a small scan stretched to fill its box.
 _SQUARISH = 1.25
+# A tight crop (both sides under _TIGHT_CROP_SIDE) at most this wide for its height, or tall for its
+# width, may be a 1 cropped to its own ink; it is framed with this share of its longer side of paper.
+_NARROW = 0.5
+_FRAME = 0.25
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,12 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     selection = select_digit(ink.ink) if ink.status == "ok" else None
     if ink.status == "noise" or (selection is not None and selection.reason == NOISE_REASON):
         ink, selection = _second_look(img, ink, selection)
+    offset = 0
+    if ink.status == "noise" and (framed := _framed(img)) is not None:
+        again = analyse_ink(framed[0])
+        chosen = select_digit(again.ink) if again.status == "ok" else None
+        if chosen is not None and chosen.box is not None and _within(chosen.box, framed[1], img.shape[:2]):
+            (img, offset), ink, selection = framed, again, chosen
     if ink.status != "ok" or selection is None:
         steps["ink"] = ink.ink
         return Preprocessed(None, NOISE_REASON if ink.status == "noise" else BLANK_REASON, steps)
@@ -82,7 +92,9 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     steps["stroke"] = result.work
     steps["20x20"] = result.box20
     steps["28x28"] = result.digit
-    return Preprocessed(result.digit, None, steps, tuple(int(round(v * scale)) for v in selection.box))
+    x, y = max(0, x - offset), max(0, y - offset)
+    w, h = min(w, img.shape[1] - 2 * offset - x), min(h, img.shape[0] - 2 * offset - y)
+    return Preprocessed(result.digit, None, steps, tuple(int(round(v * scale)) for v in (x, y, w, h)))
 
 
 def _second_look(
@@ -112,6 +124,30 @@ def _second_look(
         if not textured and not _fills_the_frame(again.box, img.shape[:2]):
             return second, again
     return ink, selection
+
+
+def _framed(img: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """A narrow tight crop (a 1 cropped to its own ink) with a frame of its own paper around it, and
+    the frame's width; None for any other picture, or one with transparency.
+
+    So little paper is left in such a crop that the stroke's soft edge is most of the background
+    tone, which then reads as noise. Framed, it is a digit on paper again."""
+    h, w = img.shape[:2]
+    if max(h, w) >= _TIGHT_CROP_SIDE or min(h, w) > _NARROW * max(h, w) or (img.ndim == 3 and img.shape[2] == 4):
+        return None
+    paper = paper_colour(img)
+    if paper is None:
+        return None
+    pad = max(2, round(_FRAME * max(h, w)))
+    value = [float(v) for v in np.atleast_1d(paper)]
+    return cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=value), pad
+
+
+def _within(box: tuple[int, int, int, int], pad: int, shape: tuple[int, int]) -> bool:
+    """Whether ``box``, found in a picture framed with ``pad`` pixels, lies within the unframed
+    picture (of ``shape``; a pixel's slack for the anti-aliased edge): the frame added no ink."""
+    x, y, w, h = box
+    return x >= pad - 1 and y >= pad - 1 and x + w <= pad + shape[1] + 1 and y + h <= pad + shape[0] + 1
 
 
 def _clear_of_edges(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
