@@ -208,14 +208,15 @@ def _background_colour(img: np.ndarray, two_tone: bool = False) -> np.ndarray:
 
 
 def paper_colour(img: np.ndarray) -> np.ndarray | None:
-    """The paper's purest colour in a picture cropped to one stroke of ink (RGB or grey uint8): of
-    its two tones, the one that frames the digit (:func:`_background_tone`), at its far end from the
-    ink (its 95th percentile away from it). None unless the picture is that: two tones at least
-    2 * MIN_CONTRAST apart (grain is not), the ink's running the picture's length with paper on both
-    sides of it and crossing nearly every row once (noise, stripes and a shadow's edge do not).
+    """The paper's purest colour in a picture cropped to one stroke of ink (RGB or grey uint8), or
+    None when it is not one.
 
-    Where a digit is cropped to its own ink, most of the paper tone is the stroke's soft edge, and its
-    median lies well towards the ink."""
+    Such a picture has two tones at least 2 * MIN_CONTRAST apart (grain has not), one of them the
+    stroke: it runs the picture's length with paper beside it on both sides, and nearly every row
+    between its ends crosses it once (noise, stripes and a shadow's edge do not). The stroke tells
+    which tone is paper, which the border cannot: a straight 1 cropped to its ink fills the border
+    but for its rounded ends. The paper's colour is taken at the far end of its tone from the ink
+    (its 95th percentile away from it): most of the paper tone is the stroke's soft edge."""
     if min(img.shape[:2]) < 3:
         return None
     grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
@@ -223,24 +224,30 @@ def paper_colour(img: np.ndarray) -> np.ndarray | None:
     dark = grey <= t
     if dark.all() or not dark.any():
         return None
-    paper_is_dark = _background_tone(dark)
-    paper = dark if paper_is_dark else ~dark
-    if abs(float(grey[paper].mean()) - float(grey[~paper].mean())) < 2 * MIN_CONTRAST:
+    if abs(float(grey[dark].mean()) - float(grey[~dark].mean())) < 2 * MIN_CONTRAST:
         return None
-    ink = ~paper if grey.shape[0] >= grey.shape[1] else (~paper).T
-    # Cropped to it, the stroke runs the picture's length (its faint ends may fall on the paper side)
-    # with paper beside it on both sides, and nearly every row between its ends crosses it once.
+    upright = dark if dark.shape[0] >= dark.shape[1] else dark.T
+    strokes = [is_dark for is_dark, tone in ((True, upright), (False, ~upright)) if _one_stroke(tone)]
+    if not strokes:
+        return None
+    # Both tones may pass in a crop a few pixels wide: then the border decides, as for any tight crop.
+    ink_is_dark = strokes[0] if len(strokes) == 1 else not _background_tone(dark)
+    ink = dark if ink_is_dark else ~dark
+    pixels = img.reshape(grey.size, -1)[~ink.reshape(-1)]
+    return np.percentile(pixels, 95 if ink_is_dark else 5, axis=0)
+
+
+def _one_stroke(ink: np.ndarray) -> bool:
+    """Whether ``ink`` (bool, at least as tall as wide) is one stroke cropped to: it runs the length
+    (its faint ends may fall on the paper side), with paper beside it on both sides, and nearly every
+    row between its ends crosses it once."""
     rows = np.flatnonzero(ink.any(axis=1))
     slack = max(2, round(_END_SLACK * len(ink)))
-    if rows[0] >= slack or rows[-1] < len(ink) - slack or ink[:, 0].all() or ink[:, -1].all():
-        return None
+    if rows.size == 0 or rows[0] >= slack or rows[-1] < len(ink) - slack or ink[:, 0].all() or ink[:, -1].all():
+        return False
     ink = ink[rows[0] : rows[-1] + 1]
     crossings = np.count_nonzero(np.diff(ink.astype(np.int8), axis=1) == 1, axis=1) + ink[:, 0]
-    if np.count_nonzero(crossings != 1) > (1 - _ONE_PIECE) * len(crossings):
-        return None
-    pixels = img.reshape(grey.size, -1)[paper.reshape(-1)]
-    return np.percentile(pixels, 5 if paper_is_dark else 95, axis=0)
-
+    return np.count_nonzero(crossings != 1) <= (1 - _ONE_PIECE) * len(crossings)
 
 def median_u8(values: np.ndarray) -> float:
     """Median of uint8 values via a histogram (several times faster than np.median on big images)."""

@@ -50,16 +50,13 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     img = shrink_for_analysis(original)
     scale = original.shape[1] / img.shape[1]
     steps: dict[str, np.ndarray] = {"input": to_display_rgb(img)}
+    # A 1 cropped to its own ink is looked at with paper around it (the frame is cut off the box again).
+    framed = _framed(img)
+    img, offset = framed if framed is not None else (img, 0)
     ink = analyse_ink(img)
     selection = select_digit(ink.ink) if ink.status == "ok" else None
     if ink.status == "noise" or (selection is not None and selection.reason == NOISE_REASON):
         ink, selection = _second_look(img, ink, selection)
-    offset = 0
-    if ink.status == "noise" and (framed := _framed(img)) is not None:
-        again = analyse_ink(framed[0])
-        chosen = select_digit(again.ink) if again.status == "ok" else None
-        if chosen is not None and chosen.box is not None and _within(chosen.box, framed[1], img.shape[:2]):
-            (img, offset), ink, selection = framed, again, chosen
     if ink.status != "ok" or selection is None:
         steps["ink"] = ink.ink
         return Preprocessed(None, NOISE_REASON if ink.status == "noise" else BLANK_REASON, steps)
@@ -127,11 +124,13 @@ def _second_look(
 
 
 def _framed(img: np.ndarray) -> tuple[np.ndarray, int] | None:
-    """A narrow tight crop (a 1 cropped to its own ink) with a frame of its own paper around it, and
-    the frame's width; None for any other picture, or one with transparency.
+    """A narrow tight crop of one stroke (a 1 cropped to its own ink, ``ink.paper_colour``) with a
+    frame of its own paper around it, and the frame's width; None for any other picture, or one with
+    transparency.
 
-    So little paper is left in such a crop that the stroke's soft edge is most of the background
-    tone, which then reads as noise. Framed, it is a digit on paper again."""
+    So little paper is left in such a crop that the stroke's soft edge is most of the paper tone,
+    whose spread then reads as grain ("noise"), and a straight 1 fills the border, which then passes
+    for paper (its rounded ends read as a 7). Framed, it is a digit on paper again."""
     h, w = img.shape[:2]
     if max(h, w) >= _TIGHT_CROP_SIDE or min(h, w) > _NARROW * max(h, w) or (img.ndim == 3 and img.shape[2] == 4):
         return None
@@ -141,13 +140,6 @@ def _framed(img: np.ndarray) -> tuple[np.ndarray, int] | None:
     pad = max(2, round(_FRAME * max(h, w)))
     value = [float(v) for v in np.atleast_1d(paper)]
     return cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=value), pad
-
-
-def _within(box: tuple[int, int, int, int], pad: int, shape: tuple[int, int]) -> bool:
-    """Whether ``box``, found in a picture framed with ``pad`` pixels, lies within the unframed
-    picture (of ``shape``; a pixel's slack for the anti-aliased edge): the frame added no ink."""
-    x, y, w, h = box
-    return x >= pad - 1 and y >= pad - 1 and x + w <= pad + shape[1] + 1 and y + h <= pad + shape[0] + 1
 
 
 def _clear_of_edges(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
