@@ -660,6 +660,25 @@ def test_a_7s_bar_drawn_on_a_box_line_is_kept(classifier, width, above):
         assert prediction.digit == 7, (stem_x, prediction.digit, prediction.box)
 
 
+@pytest.mark.parametrize("size", [48, 56, 62])
+def test_a_small_box_crop_whose_digit_touches_a_side_keeps_its_paper(classifier, size):
+    # A form-box crop under 65 px: a box side a few pixels in from the left edge, the other along the
+    # right edge, and a 7 whose bar runs into it. Each tone is then in two pieces (the lines, the 7
+    # joined to the right side; the paper outside and inside the box), and the border, a third of
+    # it dark, made the dark tone the paper: the 7s (all 9) were read from their inverted picture.
+    scale = size / 62
+    shapes = {7: [(30, 10), (58, 10), (50, 40)], 1: [(46, 6), (58, 4), (52, 58)]}
+    for inset in (3, 5, 7):
+        for label, points in shapes.items():
+            image = np.full((size, size), 234, np.uint8)
+            cv2.line(image, (inset, 0), (inset, size - 1), 105, 3)
+            cv2.line(image, (size - 2, 0), (size - 2, size - 1), 85, 3)
+            scaled = np.array([(round(x * scale), round(y * scale)) for x, y in points], np.int32)
+            cv2.polylines(image, [scaled], False, 80, max(3, round(5 * scale)), cv2.LINE_AA)
+            prediction = classifier.predict(image)
+            assert prediction.digit == label, (inset, label, prediction.digit)
+
+
 @pytest.mark.parametrize("label", [0, 3, 7])
 def test_underline_touching_the_digit_is_removed(label):
     cov = coverage(label, size=240, height=160, width=12)
