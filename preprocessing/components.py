@@ -24,6 +24,8 @@ _LOW_LEVEL = 80
 # A piece whose mean stroke width is under this share of its box's shorter side is drawn strokes
 # (a bold digit), not a solid blob (a shadow, the table, the edge of the paper: about half).
 _STROKE_LIKE = 0.3
+# A piece enclosing paper of at least this share of its box has a digit's loop.
+_LOOP = 0.02
 # Ink filling this share of its box, the box at least _SOLID_WIDE of its height wide (wider than a 1),
 # is a solid block: any written digit but a 1 leaves paper inside its box (a counter, the space beside
 # a stroke).
@@ -591,7 +593,7 @@ def select_digit(ink: np.ndarray) -> DigitSelection:
     for i in np.flatnonzero(touches & (areas >= 0.25 * h * w)):
         x, y, bw, bh = boxes[i]
         piece = labels[y - ry : y - ry + bh, x - rx : x - rx + bw] == i + 1
-        strokes[i] = stroke_width(piece) < _STROKE_LIKE * min(bw, bh)
+        strokes[i] = stroke_width(piece) < _STROKE_LIKE * min(bw, bh) or _has_loop(piece)
     junk = np.array([_is_junk(i, boxes, areas, touches, strokes, h, w) for i in range(len(areas))], bool)
 
     # Prefer components that do not touch the border; fall back to those that do (a tight
@@ -651,6 +653,16 @@ def _looks_like_noise(areas: np.ndarray, boxes: np.ndarray, speck_area: int, h: 
     x0, y0 = boxes[big, 0].min(), boxes[big, 1].min()
     x1, y1 = (boxes[big, 0] + boxes[big, 2]).max(), (boxes[big, 1] + boxes[big, 3]).max()
     return (x1 - x0) * (y1 - y0) >= 0.5 * h * w
+
+
+def _has_loop(piece: np.ndarray) -> bool:
+    """Whether a piece (bool) encloses paper as a digit's loop does (a 0, 6, 8 or 9 in print so bold
+    that its strokes are as wide as a shadow's blob): a shadow or the table's edge encloses none."""
+    contours, hierarchy = cv2.findContours(piece.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return False
+    holes = [cv2.contourArea(c) for c, link in zip(contours, hierarchy[0]) if link[3] >= 0]
+    return bool(holes) and max(holes) >= _LOOP * piece.size
 
 
 def _is_junk(

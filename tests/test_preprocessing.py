@@ -660,6 +660,18 @@ def test_a_7s_bar_drawn_on_a_box_line_is_kept(classifier, width, above):
         assert prediction.digit == 7, (stem_x, prediction.digit, prediction.box)
 
 
+@pytest.mark.parametrize("pen", [36, 44])
+def test_a_bold_loop_cut_by_the_edge_beats_a_sliver(pen):
+    # A bold print 0 or 6 cut by the crop's left edge covers a third of the picture with strokes as
+    # wide as a third of its box: it passed for a shadow coming in from the border, and a 2x9 px
+    # sliver left of a box line was the "digit" (read as 1 at 100%). A shadow encloses no paper.
+    ink = np.zeros((202, 202), np.uint8)
+    cv2.ellipse(ink, (45, 110), (50, 62), 0, 0, 360, 255, pen)
+    ink[182:191, 192:194] = 255
+    x, y, w, h = select_digit(ink).box
+    assert x == 0 and w > 100 and h > 150, (x, y, w, h)
+
+
 @pytest.mark.parametrize("size", [48, 56, 62])
 def test_a_small_box_crop_whose_digit_touches_a_side_keeps_its_paper(classifier, size):
     # A form-box crop under 65 px: a box side a few pixels in from the left edge, the other along the
