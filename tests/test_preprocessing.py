@@ -660,6 +660,26 @@ def test_a_7s_bar_drawn_on_a_box_line_is_kept(classifier, width, above):
         assert prediction.digit == 7, (stem_x, prediction.digit, prediction.box)
 
 
+@pytest.mark.parametrize("digit", ["5", "6", "9", "0"])
+def test_a_thin_box_side_touched_at_its_end_by_a_bold_print_is_removed(classifier, digit):
+    # A form-box scan crop: a bold italic print digit whose top right reaches the box's right side
+    # near the picture's top edge. A side the digit touches at its end is kept (a 7's bar along a
+    # tight crop's edge is the digit's), but one a third as thick as the print's strokes is a box
+    # line: the 5s were read as 9 with the side beside them.
+    glyph = np.zeros((400, 500), np.uint8)
+    cv2.putText(glyph, digit, (60, 330), cv2.FONT_HERSHEY_SIMPLEX, 9.0, 255, 48, cv2.LINE_AA)
+    glyph = cv2.warpAffine(glyph, np.float32([[1, -0.25, 80], [0, 1, 0]]), (500, 400))
+    ys, xs = np.nonzero(glyph > 40)
+    glyph = glyph[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    glyph = cv2.resize(glyph, (round(glyph.shape[1] * 120 / glyph.shape[0]), 120), interpolation=cv2.INTER_AREA)
+    for top in (0, 4):
+        image = np.full((161, 161), 226, np.uint8)
+        image[top : top + 120, 140 - glyph.shape[1] : 140] = (226 - glyph.astype(np.float32) / 255 * 190).astype(np.uint8)
+        cv2.line(image, (139, 0), (140, 160), 70, 3)
+        prediction = classifier.predict(image)
+        assert str(prediction.digit) == digit, (top, prediction.digit, prediction.box)
+
+
 @pytest.mark.parametrize("pen", [36, 44])
 def test_a_bold_loop_cut_by_the_edge_beats_a_sliver(pen):
     # A bold print 0 or 6 cut by the crop's left edge covers a third of the picture with strokes as
