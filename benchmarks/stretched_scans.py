@@ -1,11 +1,12 @@
 """Digits scanned small and stretched to fill their box, and digits cropped tight, read whole.
 
-    MNIST_DIR=... python benchmarks/stretched_scans.py [--digits 4000]
+    MNIST_DIR=... python benchmarks/stretched_scans.py [--digits 4000] [--sizes 16 24 32 48 64]
 
 Each of the first N MNIST *test* digits is cropped to its ink and made into two pictures, dark
 on light: scanned at 16x16 stretched to fill that box (binarised at random, shown at 16-64 px,
 nearest or linear), as some forms and old datasets store digits; and cropped tight at its own
-shape, shown 16-64 px tall. Both are read by the committed classifier (``predict_batch``), with
+shape, shown 16-64 px tall (``--sizes``: other heights, e.g. 128 160 256 for crops big enough that
+ink reaching every edge could be grain). Both are read by the committed classifier (``predict_batch``), with
 and without the squeeze that undoes a measured stretch (``preprocessing.stretch``), and the
 errors are counted: the tight crops say what the squeeze costs where nothing was stretched.
 """
@@ -32,7 +33,9 @@ from training.data import load_for_command  # noqa: E402
 SIZES = (16, 24, 32, 48, 64)
 
 
-def pictures(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict[str, list[tuple[np.ndarray, int]]]:
+def pictures(
+    images: np.ndarray, labels: np.ndarray, seed: int = 0, sizes: tuple[int, ...] = SIZES
+) -> dict[str, list[tuple[np.ndarray, int]]]:
     """Per kind, (uint8 picture, label) for each MNIST digit (28x28 uint8, white on black); the
     squarish tight crops (width 0.8-1.25 of the height) are the ones a stretch may be looked for in."""
     rng = np.random.default_rng(seed)
@@ -44,10 +47,10 @@ def pictures(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict[str,
         small = cv2.resize(ink, (16, 16), interpolation=cv2.INTER_AREA)
         if rng.random() < 0.4:
             small = (small > 0.4).astype(np.float32)
-        size = int(rng.choice(SIZES))
+        size = int(rng.choice(sizes))
         shown = cv2.resize(small, (size, size), interpolation=cv2.INTER_NEAREST if rng.random() < 0.5 else cv2.INTER_LINEAR)
         kinds["stretched 16x16 scan"].append((np.round(230 - 210 * shown).astype(np.uint8), int(label)))
-        size = int(rng.choice(SIZES))
+        size = int(rng.choice(sizes))
         width = max(1, round(ink.shape[1] * size / ink.shape[0]))
         tight = np.round(230 - 210 * cv2.resize(ink, (width, size), interpolation=cv2.INTER_LINEAR)).astype(np.uint8)
         kinds["tight crop"].append((tight, int(label)))
@@ -59,12 +62,13 @@ def pictures(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict[str,
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--digits", type=int, default=4000, help="first N MNIST test digits (default: %(default)s)")
+    p.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="heights shown (default: %(default)s)")
     p.add_argument("--data-dir")
     args = p.parse_args(argv)
     mnist = load_for_command(args.data_dir)
     clf = load_classifier()
     n = min(args.digits, len(mnist.x_test))
-    kinds = pictures(mnist.x_test[:n], mnist.y_test[:n])
+    kinds = pictures(mnist.x_test[:n], mnist.y_test[:n], sizes=tuple(args.sizes))
     print("| pictures | images | wrong, stretch not undone | wrong | most frequent confusions (true → read × count) |")
     print("|---|---:|---:|---:|---|")
     for kind, samples in kinds.items():

@@ -23,6 +23,14 @@ _SQUARISH = 1.25
 # width, may be a 1 cropped to its own ink; it is framed with this share of its longer side of paper.
 _NARROW = 0.5
 _FRAME = 0.25
+# Ink reaching all four edges of a bigger picture is a digit cropped to its ink only when it is in at
+# most this many pieces (of 0.5% of the box or more) enclosing at most this many loops, with the paper
+# between them in at most this many pieces (of 0.1% of the box or more).
+_INK_PIECES = 2
+_HOLES = 2
+_PAPER_PIECES = 12
+_INK_PIECE = 0.005
+_PAPER_PIECE = 0.001
 
 
 @dataclass(frozen=True)
@@ -60,9 +68,10 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     if ink.status != "ok" or selection is None:
         steps["ink"] = ink.ink
         return Preprocessed(None, NOISE_REASON if ink.status == "noise" else BLANK_REASON, steps)
-    if selection.box is not None and ink.source != "alpha" and _fills_the_frame(selection.box, img.shape[:2]):
-        # A digit photographed or scanned has paper around it; ink that reaches all four edges
-        # of a picture this size is grain or pattern.
+    frame_filled = selection.box is not None and _fills_the_frame(selection.box, img.shape[:2])
+    if frame_filled and ink.source != "alpha" and not _cropped_to_it(selection):
+        # A digit photographed or scanned has paper around it, or is cropped to its ink; other ink
+        # that reaches all four edges of a picture this size is grain or pattern.
         selection = DigitSelection(None, None, NOISE_REASON)
     elif selection.box is not None and selection.mask is not None:
         x, y, w, h = selection.box
@@ -118,7 +127,7 @@ def _second_look(
             continue
         if textured and _clear_of_edges(again.box, img.shape[:2]):
             return second, again
-        if not textured and not _fills_the_frame(again.box, img.shape[:2]):
+        if not textured and (not _fills_the_frame(again.box, img.shape[:2]) or _cropped_to_it(again)):
             return second, again
     return ink, selection
 
@@ -158,7 +167,23 @@ def _fills_its_box(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bo
     return squarish and x <= 1 and y <= 1 and x + w >= cols - 1 and y + h >= rows - 1
 
 
+def _cropped_to_it(selection: DigitSelection) -> bool:
+    """Whether ink that fills the frame is a digit cropped to its ink rather than grain or a pattern:
+    at most ``_INK_PIECES`` pieces of ink enclosing at most ``_HOLES`` loops, with paper between them
+    in 1 to ``_PAPER_PIECES`` pieces (a checkerboard, a mesh of blotches or graph paper leave many)."""
+    x, y, w, h = selection.box
+    ink = (selection.mask[y : y + h, x : x + w] > 0).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    strokes = np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= _INK_PIECE * ink.size)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(1 - ink, connectivity=4)
+    paper = stats[1:, cv2.CC_STAT_AREA] >= _PAPER_PIECE * ink.size
+    on_border = np.zeros(n, bool)
+    on_border[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+    holes = np.count_nonzero(paper & ~on_border[1:])
+    return 1 <= np.count_nonzero(paper) <= _PAPER_PIECES and strokes <= _INK_PIECES and holes <= _HOLES
+
+
 def _fills_the_frame(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
-    """Whether ``box`` reaches all four edges of an image too big to be a tight crop of one digit."""
+    """Whether ``box`` reaches all four edges of an image too big to be a tiny crop of one digit."""
     x, y, w, h = box
     return min(shape) >= _TIGHT_CROP_SIDE and x <= 0 and y <= 0 and x + w >= shape[1] and y + h >= shape[0]

@@ -877,6 +877,22 @@ def test_noise_and_texture_are_not_digits():
 
 
 
+def test_a_digit_cropped_to_its_ink_at_128_px_and_more_is_not_noise():
+    # Ink reaching all four edges of a picture of 100 px or more was grain or pattern, whatever it
+    # was: print digits cropped to their ink and shown 128 or 200 px tall were "noise" (6 of these 40;
+    # MNIST test digits cropped tight at 128-256 px, about 40%: benchmarks/stretched_scans.py --sizes).
+    for digit in "0123456789":
+        for pen in (12, 24):
+            for height in (128, 200):
+                big = np.full((300, 300), 235, np.uint8)
+                cv2.putText(big, digit, (60, 250), cv2.FONT_HERSHEY_SIMPLEX, 8.0, 30, pen, cv2.LINE_AA)
+                ys, xs = np.nonzero(big < 180)
+                crop = big[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+                width = round(crop.shape[1] * height / crop.shape[0])
+                result = preprocess(cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA))
+                assert result.ok, (digit, pen, height, result.reason)
+
+
 def test_a_pattern_filling_the_whole_photo_is_not_a_digit():
     # Coarse blotches and a checkerboard pass the plain ink threshold as one piece that reaches every
     # edge; a photographed digit has paper around it.
