@@ -486,6 +486,14 @@ def test_a_1_cropped_to_its_own_ink_is_found(classifier):
         image = np.round(230 - 210 * cv2.resize(cov, (width, height), interpolation=cv2.INTER_AREA)).astype(np.uint8)
         prediction = classifier.predict(image)
         assert prediction.digit == 1, (pen, height, prediction.digit, prediction.reason)
+    # At 128 px and more too (ink reaching every edge of a picture that size was called "noise").
+    big = [
+        classifier.predict(_one_cropped_to_its_ink(3, blur, slant, h)).digit
+        for blur in (0.5, 1.1)
+        for slant in (0, 2)
+        for h in (128, 256)
+    ]
+    assert big == [1] * len(big), big
     light_on_dark = [preprocess(_one_cropped_to_its_ink(3, 0.8, 0, h, paper=25, ink=220)) for h in (24, 48)]
     assert all(r.ok for r in light_on_dark), [r.reason for r in light_on_dark]
 
