@@ -41,7 +41,7 @@ _MIN_INNER_BACKGROUND = 0.05
 _MOSTLY = 0.7
 # In a picture cropped to one stroke, at least this share of the rows along its longer side cross it
 # once, and the stroke's ends lie within this share of its length of the picture's ends.
-_ONE_PIECE = 0.9
+_CROSSED_ONCE = 0.9
 _END_SLACK = 0.1
 # On textured paper, ink must exceed the smoothed texture's typical level by this many spreads.
 _STANDS_OUT = 4.0
@@ -250,7 +250,8 @@ def _one_stroke(ink: np.ndarray) -> bool:
         return False
     ink = ink[rows[0] : rows[-1] + 1]
     crossings = np.count_nonzero(np.diff(ink.astype(np.int8), axis=1) == 1, axis=1) + ink[:, 0]
-    return np.count_nonzero(crossings != 1) <= (1 - _ONE_PIECE) * len(crossings)
+    return np.count_nonzero(crossings != 1) <= (1 - _CROSSED_ONCE) * len(crossings)
+
 
 def median_u8(values: np.ndarray) -> float:
     """Median of uint8 values via a histogram (several times faster than np.median on big images)."""
