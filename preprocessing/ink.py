@@ -26,6 +26,9 @@ MAX_BACKGROUND_NOISE = 20.0
 _MIN_SIDE_FOR_FLATTENING = 65
 # Background estimates vary less than this across a uniformly lit image.
 _UNIFORM_SPREAD = 20.0
+# Pictures up to this size (longer side) are looked at as tight crops: their background is the tone
+# that frames the digit, not the median (bigger ones too when they are cropped to the digit's ink).
+_TWO_TONE_SIDE = 64
 _BACKGROUND_SIDE = 128
 # A two-level image with more than this share of pixels next to the other level is dithered.
 _DITHER_MIXED = 0.4
@@ -43,6 +46,12 @@ _MOSTLY = 0.7
 # once, and the stroke's ends lie within this share of its length of the picture's ends.
 _CROSSED_ONCE = 0.9
 _END_SLACK = 0.1
+# A picture cropped to its digit's ink: ink in at most this many pieces, paper in at most this many,
+# counting pieces of at least this share of the picture.
+_CROP_INK_PIECES = 2
+_CROP_PAPER_PIECES = 12
+_CROP_PIECE = 0.005
+_CROP_EDGE = 0.08
 # On textured paper, ink must exceed the smoothed texture's typical level by this many spreads.
 _STANDS_OUT = 4.0
 # Gaussians (px) that, after a 5x5 median, average paper grain out of a textured background: the
@@ -119,9 +128,12 @@ def analyse_ink(image: np.ndarray, textured: bool = False, other_reading: bool =
         # (After the dithering test, which only ever looked at grey images, as before.)
         img = cv2.extractChannel(img, 0)
     grey = img if img.ndim == 2 else _contrast_channel(img)
-    lighting = _lighting(grey)
+    # A digit cropped to its ink is evenly lit whatever its size: its bold strokes fill too much of
+    # it for the light to be told from them, and its paper is the tone that frames the digit.
+    cropped = max(grey.shape) > _TWO_TONE_SIDE and cropped_to_ink(grey)
+    lighting = None if cropped else _lighting(grey)
     if lighting is None:
-        return _threshold(_colour_distance(img, two_tone=other_reading), "uniform", textured)
+        return _threshold(_colour_distance(img, two_tone=other_reading or cropped), "uniform", textured, cropped)
     if other_reading:
         # The same picture, so uneven again; only the polarity's vote is overruled.
         lighting = _lighting(grey, dark_ink=not lighting[1]) or lighting
@@ -193,7 +205,7 @@ def _background_colour(img: np.ndarray, two_tone: bool = False) -> np.ndarray:
     """
     h, w = img.shape[:2]
     pixels = img.reshape(h * w, -1)
-    if (max(h, w) > 64 and not two_tone) or min(h, w) < 3:
+    if (max(h, w) > _TWO_TONE_SIDE and not two_tone) or min(h, w) < 3:
         channels = [img] if img.ndim == 2 else cv2.split(img)
         return np.array([median_u8(c) for c in channels], np.float64)
     grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
@@ -238,6 +250,77 @@ def paper_colour(img: np.ndarray) -> np.ndarray | None:
     ink = dark if ink_is_dark else ~dark
     pixels = img.reshape(grey.size, -1)[~ink.reshape(-1)]
     return np.percentile(pixels, 95 if ink_is_dark else 5, axis=0)
+
+
+def cropped_to_ink(grey: np.ndarray) -> bool:
+    """Whether a grey picture is a digit cropped to its ink (a tight crop, a small scan stretched to
+    its box), at any size.
+
+    Its paper (either of the picture's two tones) is flat, and nothing differs from it by more than
+    MIN_CONTRAST but its ink, all on one side (the soft edge of a digit blown up from a small scan
+    included). The ink is in at most ``_CROP_INK_PIECES`` pieces of ``_CROP_PIECE`` of the picture or
+    more, the biggest reaching all four edges (within ``_CROP_EDGE`` of the shorter side); the paper
+    is in 1 to ``_CROP_PAPER_PIECES`` such pieces, which together reach all four edges too, and holds
+    most of the border. Not so: a shadow or a gradient (two or three edges; taken the other way round,
+    the digit lies beyond the shadow, or the paper as ink holds the border), a vignette (four corner
+    pieces), grainy paper (not flat), and a box or scanner line along an edge, which frames a digit
+    rather than crops it (no side of either tone may be such a line)."""
+    small = shrink_for_analysis(grey, _BACKGROUND_SIDE)
+    t = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
+    dark = small <= t
+    if dark.all() or not dark.any():
+        return False
+    near = max(2, round(_CROP_EDGE * min(small.shape)))
+    if min(small.shape) <= 2 * near:
+        return False  # a sliver: nothing to crop a digit to
+    for paper_tone, ink_is_dark in ((~dark, True), (dark, False)):
+        values = small[cv2.erode(paper_tone.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0]
+        if values.size == 0:
+            continue
+        level = int(median_u8(values))
+        # numpy, not cv2.absdiff: OpenCV takes a vector of up to four values for a scalar.
+        if 1.4826 * median_u8(np.abs(values.astype(np.int16) - level).astype(np.uint8)) > _UNIFORM_SPREAD / 2:
+            continue
+        ink = small < level - MIN_CONTRAST if ink_is_dark else small > level + MIN_CONTRAST
+        beyond = small > level + MIN_CONTRAST if ink_is_dark else small < level - MIN_CONTRAST
+        strongest = int(small.min()) if ink_is_dark else int(small.max())
+        if abs(strongest - level) < 2 * MIN_CONTRAST or np.count_nonzero(beyond) >= _CROP_PIECE * ink.size:
+            continue
+        if _any_side_lined(ink, near) or _any_side_lined(~ink, near) or _ring_share(ink) >= 0.5:
+            continue
+        ink_pieces, _, ink_edges = _big_pieces(ink, near)
+        paper_pieces, paper_edges, _ = _big_pieces(~ink, near)
+        if ink_pieces <= _CROP_INK_PIECES and ink_edges and 1 <= paper_pieces <= _CROP_PAPER_PIECES and paper_edges:
+            return True
+    return False
+
+
+def _big_pieces(mask: np.ndarray, near: int) -> tuple[int, bool, bool]:
+    """How many 8-connected pieces of at least ``_CROP_PIECE`` of the picture a bool mask has, and
+    whether they, and the biggest alone, reach all four edges (within ``near`` pixels)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n < 2:
+        return 0, False, False
+    big = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= _CROP_PIECE * mask.size) + 1
+    kept = np.isin(labels, big)
+    together = bool(kept[:near].any() and kept[-near:].any() and kept[:, :near].any() and kept[:, -near:].any())
+    x, y, w, h, _ = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
+    rows, cols = mask.shape
+    return len(big), together, bool(x < near and y < near and x + w > cols - near and y + h > rows - near)
+
+
+def _ring_share(mask: np.ndarray) -> float:
+    """The share of the picture's outermost ring of pixels that a bool mask covers."""
+    ring = np.ones(mask.shape, bool)
+    ring[1:-1, 1:-1] = False
+    return float(mask[ring].mean())
+
+
+def _any_side_lined(ink: np.ndarray, near: int) -> bool:
+    """Whether a line runs along any edge: most of the outermost row is ink and most of the row
+    ``near`` pixels in is not (``_LINED``)."""
+    sides = [(ink[0], ink[near]), (ink[-1], ink[-1 - near]), (ink[:, 0], ink[:, near]), (ink[:, -1], ink[:, -1 - near])]
+    return any(outer.mean() >= _LINED and inner.mean() <= 1 - _LINED for outer, inner in sides)
 
 
 def _one_stroke(ink: np.ndarray) -> bool:
@@ -476,13 +559,13 @@ def _flattened(grey: np.ndarray, background: np.ndarray, dark_ink: bool) -> np.n
     return cv2.convertScaleAbs(cv2.max(residual, 0.0))
 
 
-def _threshold(d: np.ndarray, source: str, textured: bool = False) -> InkMap:
+def _threshold(d: np.ndarray, source: str, textured: bool = False, cropped: bool = False) -> InkMap:
     """Scale a difference map so the ink threshold lands at INK_LEVEL; decide blank or noise."""
     otsu = cv2.threshold(d, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0]
     # Noise is measured on the background side of Otsu's split, so a bold digit filling half of
     # a tight crop does not count as noise (for a blank image this underestimates it ~2x).
     hist = cv2.calcHist([d], [0], None, [256], [0, 256]).ravel()
-    if min(d.shape) < _MIN_SIDE_FOR_FLATTENING:
+    if min(d.shape) < _MIN_SIDE_FOR_FLATTENING or cropped:
         # In a tight crop blown up from a low-resolution scan, the ink's soft edge can be most of
         # the background side: measure away from it.
         near_ink = cv2.dilate((d > otsu).astype(np.uint8), np.ones((3, 3), np.uint8))
