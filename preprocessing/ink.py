@@ -47,10 +47,10 @@ _MOSTLY = 0.7
 _CROSSED_ONCE = 0.9
 _END_SLACK = 0.1
 # A picture cropped to its digit's ink: ink in at most this many pieces, paper in at most this many,
-# counting pieces of at least this share of the picture.
-_CROP_INK_PIECES = 2
-_CROP_PAPER_PIECES = 12
-_CROP_PIECE = 0.005
+# counting pieces of at least this share of the picture (here and in ``pipeline._cropped_to_it``).
+CROP_INK_PIECES = 2
+CROP_PAPER_PIECES = 12
+CROP_PIECE = 0.005
 _CROP_EDGE = 0.08
 # On textured paper, ink must exceed the smoothed texture's typical level by this many spreads.
 _STANDS_OUT = 4.0
@@ -258,9 +258,9 @@ def cropped_to_ink(grey: np.ndarray) -> bool:
 
     Its paper (either of the picture's two tones) is flat, and nothing differs from it by more than
     MIN_CONTRAST but its ink, all on one side (the soft edge of a digit blown up from a small scan
-    included). The ink is in at most ``_CROP_INK_PIECES`` pieces of ``_CROP_PIECE`` of the picture or
+    included). The ink is in at most ``CROP_INK_PIECES`` pieces of ``CROP_PIECE`` of the picture or
     more, the biggest reaching all four edges (within ``_CROP_EDGE`` of the shorter side); the paper
-    is in 1 to ``_CROP_PAPER_PIECES`` such pieces, which together reach all four edges too, and holds
+    is in 1 to ``CROP_PAPER_PIECES`` such pieces, which together reach all four edges too, and holds
     most of the border. Not so: a shadow or a gradient (two or three edges; taken the other way round,
     the digit lies beyond the shadow, or the paper as ink holds the border), a vignette (four corner
     pieces), grainy paper (not flat), and a box or scanner line along an edge, which frames a digit
@@ -284,24 +284,24 @@ def cropped_to_ink(grey: np.ndarray) -> bool:
         ink = small < level - MIN_CONTRAST if ink_is_dark else small > level + MIN_CONTRAST
         beyond = small > level + MIN_CONTRAST if ink_is_dark else small < level - MIN_CONTRAST
         strongest = int(small.min()) if ink_is_dark else int(small.max())
-        if abs(strongest - level) < 2 * MIN_CONTRAST or np.count_nonzero(beyond) >= _CROP_PIECE * ink.size:
+        if abs(strongest - level) < 2 * MIN_CONTRAST or np.count_nonzero(beyond) >= CROP_PIECE * ink.size:
             continue
         if _any_side_lined(ink, near) or _any_side_lined(~ink, near) or _ring_share(ink) >= 0.5:
             continue
         ink_pieces, _, ink_edges = _big_pieces(ink, near)
         paper_pieces, paper_edges, _ = _big_pieces(~ink, near)
-        if ink_pieces <= _CROP_INK_PIECES and ink_edges and 1 <= paper_pieces <= _CROP_PAPER_PIECES and paper_edges:
+        if ink_pieces <= CROP_INK_PIECES and ink_edges and 1 <= paper_pieces <= CROP_PAPER_PIECES and paper_edges:
             return True
     return False
 
 
 def _big_pieces(mask: np.ndarray, near: int) -> tuple[int, bool, bool]:
-    """How many 8-connected pieces of at least ``_CROP_PIECE`` of the picture a bool mask has, and
+    """How many 8-connected pieces of at least ``CROP_PIECE`` of the picture a bool mask has, and
     whether they, and the biggest alone, reach all four edges (within ``near`` pixels)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n < 2:
         return 0, False, False
-    big = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= _CROP_PIECE * mask.size) + 1
+    big = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= CROP_PIECE * mask.size) + 1
     kept = np.isin(labels, big)
     together = bool(kept[:near].any() and kept[-near:].any() and kept[:, :near].any() and kept[:, -near:].any())
     x, y, w, h, _ = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]

@@ -9,7 +9,7 @@ import numpy as np
 
 from preprocessing.components import BLANK_REASON, BLOCK_REASON, NOISE_REASON, DigitSelection, is_solid_block, select_digit
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
-from preprocessing.ink import INK_LEVEL, InkMap, analyse_ink, paper_colour
+from preprocessing.ink import CROP_INK_PIECES, CROP_PAPER_PIECES, CROP_PIECE, INK_LEVEL, InkMap, analyse_ink, paper_colour
 from preprocessing.normalize import normalize_digit
 from preprocessing.stretch import unstretch
 
@@ -25,12 +25,9 @@ _SQUARISH = 1.25
 _NARROW = 0.5
 _FRAME = 0.25
 # Ink reaching all four edges of a bigger picture is a digit cropped to its ink only when it is in at
-# most this many pieces (of 0.5% of the box or more) enclosing at most this many loops, with the paper
-# between them in at most this many pieces (of 0.1% of the box or more).
-_INK_PIECES = 2
+# most CROP_INK_PIECES pieces (of CROP_PIECE of the box or more) enclosing at most this many loops, with
+# the paper between them in at most CROP_PAPER_PIECES pieces (of this share of the box or more).
 _HOLES = 2
-_PAPER_PIECES = 12
-_INK_PIECE = 0.005
 _PAPER_PIECE = 0.001
 
 
@@ -170,18 +167,18 @@ def _fills_its_box(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bo
 
 def _cropped_to_it(selection: DigitSelection) -> bool:
     """Whether ink that fills the frame is a digit cropped to its ink rather than grain or a pattern:
-    at most ``_INK_PIECES`` pieces of ink enclosing at most ``_HOLES`` loops, with paper between them
-    in 1 to ``_PAPER_PIECES`` pieces (a checkerboard, a mesh of blotches or graph paper leave many)."""
+    at most ``CROP_INK_PIECES`` pieces of ink enclosing at most ``_HOLES`` loops, with paper between them
+    in 1 to ``CROP_PAPER_PIECES`` pieces (a checkerboard, a mesh of blotches or graph paper leave many)."""
     x, y, w, h = selection.box
     ink = (selection.mask[y : y + h, x : x + w] > 0).astype(np.uint8)
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    strokes = np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= _INK_PIECE * ink.size)
+    strokes = np.count_nonzero(stats[1:, cv2.CC_STAT_AREA] >= CROP_PIECE * ink.size)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(1 - ink, connectivity=4)
     paper = stats[1:, cv2.CC_STAT_AREA] >= _PAPER_PIECE * ink.size
     on_border = np.zeros(n, bool)
     on_border[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
     holes = np.count_nonzero(paper & ~on_border[1:])
-    return 1 <= np.count_nonzero(paper) <= _PAPER_PIECES and strokes <= _INK_PIECES and holes <= _HOLES
+    return 1 <= np.count_nonzero(paper) <= CROP_PAPER_PIECES and strokes <= CROP_INK_PIECES and holes <= _HOLES
 
 
 def _fills_the_frame(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
