@@ -216,6 +216,7 @@ STYLES: dict[str, tuple[int | None, list[list[Stroke]] | Callable | None]] = {
     ]),
     "broken-0": (0, _broken_ellipse),
     "stretched-16": (None, None),
+    "cropped-big": (None, None),
 }
 # The backgrounds a writing style is shown on.
 _STYLE_PAPERS = ["canvas-alpha", "black-on-white", "white-on-black", "photo", "scan", "tiny-crop", "textured-paper"]
@@ -249,6 +250,29 @@ def _stretched_16(rng: np.random.Generator, label: int) -> np.ndarray:
         small = cv2.resize(small, (shown, shown), interpolation=cv2.INTER_NEAREST if rng.random() < 0.5 else cv2.INTER_LINEAR)
     paper, ink = rng.uniform(200, 255), rng.uniform(0, 70)
     image = paper * (1 - small) + ink * small
+    return np.round(image if rng.random() < 0.75 else 255 - image).astype(np.uint8)
+
+
+def _cropped_big(rng: np.random.Generator, label: int) -> np.ndarray:
+    """A digit cropped to its ink and shown 72-256 px tall: at its own shape (a form's box cut to the
+    digit), or scanned at 16x16 and stretched to that square box."""
+    big = 160
+    source = "pen" if rng.random() < 0.7 else "font"
+    cov = _shape(rng, label, big, big * 0.7, big * rng.uniform(0.05, 0.1), (big / 2, big / 2), source)
+    ys, xs = np.nonzero(cov > 0.1)
+    cov = cov[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    height = int(rng.integers(72, 257))
+    if rng.random() < 0.5:
+        small = cv2.resize(cov, (16, 16), interpolation=cv2.INTER_AREA)
+        if rng.random() < 0.4:
+            small = (small > 0.4).astype(np.float32)
+        interpolation = cv2.INTER_NEAREST if rng.random() < 0.5 else cv2.INTER_LINEAR
+        shown = cv2.resize(small, (height, height), interpolation=interpolation)
+    else:
+        width = max(1, round(cov.shape[1] * height / cov.shape[0]))
+        shown = cv2.resize(cov, (width, height), interpolation=cv2.INTER_LINEAR)
+    paper, ink = rng.uniform(200, 255), rng.uniform(0, 70)
+    image = np.clip(paper * (1 - shown) + ink * shown, 0, 255)
     return np.round(image if rng.random() < 0.75 else 255 - image).astype(np.uint8)
 
 
@@ -601,6 +625,8 @@ def _render(rng: np.random.Generator, source: str, name: str, label: int) -> np.
         return _RENDERERS[name](rng, label, source)
     if name == "stretched-16":
         return _stretched_16(rng, label)
+    if name == "cropped-big":
+        return _cropped_big(rng, label)
     # A writing style is shown on the ways people give us digits, chosen at random per sample.
     paper = _STYLE_PAPERS[rng.integers(len(_STYLE_PAPERS))]
     return _RENDERERS[paper](rng, label, name)
