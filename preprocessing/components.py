@@ -114,7 +114,8 @@ def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
     stroke: box and frame sides, a scanner's dark edge, ruled lines, underlines; None when none.
 
     A line is a straight horizontal or vertical band (a few degrees of skew allowed) at least a
-    quarter of the image long, of any thickness up to a fat marker's. It is stray when
+    quarter of the image long (a horizontal one: of the ink's extent), of any thickness up to a fat
+    marker's. It is stray when
 
     * it runs (almost) the whole image near one edge (a box side, a scanner edge), even where a
       digit crosses it;
@@ -179,6 +180,8 @@ def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
     return erase
 
 
+# Ink spanning less than this share of the picture's width has its lines measured against its own width.
+_SMALL_INK = 0.5
 # Lines are looked for on a copy of the ink map at most this many pixels long.
 _LINE_SIDE = 200
 # A horizontal line this many times longer than the digits are tall is no digit's bar.
@@ -448,7 +451,7 @@ def _lower_quartile(values: np.ndarray) -> float:
 
 def _straight_lines(m: np.ndarray, min_run: int, short_below: float | None) -> list[_Line]:
     """Nearly horizontal straight bands in a 0/1 mask: those running (almost) its whole width, and
-    those at least a quarter of its width long that reach below row ``short_below`` (when given).
+    those at least a quarter of the ink's width long that reach below row ``short_below`` (when given).
 
     A horizontal opening keeps runs at least ``min_run`` (and a twelfth of the width) long: a
     line skewed a few degrees is still made of such runs, a digit's strokes mostly are not. Each
@@ -461,6 +464,12 @@ def _straight_lines(m: np.ndarray, min_run: int, short_below: float | None) -> l
     runs between the steps are too short to keep.
     """
     h, w = m.shape
+    extent = cv2.boundingRect(m)[2]
+    if short_below is not None and 0 < extent < _SMALL_INK * w:
+        # Where the ink is a small part of the picture, measured against the ink's extent: a digit
+        # small in a big scan or photo has its underline as a big one has (it was shorter than a
+        # quarter of the picture, and kept).
+        w = extent
     run = max(min_run, w // 12)
     shortest = max(0.25 * w, 3 * run) if short_below is not None else 0.85 * w
     shortest_piece = 2 * run if short_below is not None else shortest
