@@ -64,7 +64,7 @@ def remove_lines(ink: np.ndarray) -> np.ndarray:
     Only the line's band is erased, so a digit crossing it keeps its strokes on either side.
     Returns ``ink`` itself when there is no such line.
     """
-    zone = find_lines(ink)
+    zone = find_lines(ink, around_ink=True)
     if zone is None:
         return ink
     zone = zone & ~_strokes_along(ink, zone)
@@ -109,7 +109,7 @@ def _strokes_along(ink: np.ndarray, zone: np.ndarray) -> np.ndarray:
     return back
 
 
-def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
+def find_lines(ink: np.ndarray, level: int = INK_LEVEL, around_ink: bool = False) -> np.ndarray | None:
     """The pixels (uint8 0/1, full size) of the straight lines in an ink map that are no digit's
     stroke: box and frame sides, a scanner's dark edge, ruled lines, underlines; None when none.
 
@@ -131,9 +131,30 @@ def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
 
     Lines are found in the ink at or above ``level`` (lower: also the faint lines that pieces
     traced at that level would follow), on a copy at most _LINE_SIDE pixels long (cheap on a big
-    photo); the band is measured again at full resolution.
+    photo); the band is measured again at full resolution. With ``around_ink`` (a single digit), ink
+    that is a small part of the picture is looked at in its own neighbourhood; a number's
+    segmentation keeps the whole picture (short numbers read as before: 2-digit ones had their
+    digits' bars taken for lines).
     """
     mask = cv2.threshold(ink, level - 1, 255, cv2.THRESH_BINARY)[1]
+    x, y, w, h = cv2.boundingRect(mask)
+    rows, cols = mask.shape
+    if around_ink and 0 < w < _SMALL_INK * cols and 0 < h < _SMALL_INK * rows:
+        # Ink that is a small part of the picture is looked at in its own neighbourhood, at a
+        # resolution that follows it (a digit a tenth of a page tall got 15-20 px in the small copy).
+        mx, my = round(_NEIGHBOURHOOD * w), round(_NEIGHBOURHOOD * h)
+        x0, y0, x1, y1 = max(0, x - mx), max(0, y - my), min(cols, x + w + mx), min(rows, y + h + my)
+        found = _lines_in(mask[y0:y1, x0:x1])
+        if found is None:
+            return None
+        lines = np.zeros(mask.shape, np.uint8)
+        lines[y0:y1, x0:x1] = found
+        return lines
+    return _lines_in(mask)
+
+
+def _lines_in(mask: np.ndarray) -> np.ndarray | None:
+    """``find_lines`` on a 0/255 ink mask."""
     if min(mask.shape) < 16:
         return None
     f = max(1, -(-max(mask.shape) // _LINE_SIDE))
@@ -180,8 +201,11 @@ def find_lines(ink: np.ndarray, level: int = INK_LEVEL) -> np.ndarray | None:
     return erase
 
 
-# Ink spanning less than this share of the picture's width has its lines measured against its own width.
+# Ink spanning less than this share of the picture's width has its lines measured against its own
+# width; less than this share of both sides, it is looked at in a neighbourhood this much of its
+# size wider on each side.
 _SMALL_INK = 0.5
+_NEIGHBOURHOOD = 0.25
 # Lines are looked for on a copy of the ink map at most this many pixels long.
 _LINE_SIDE = 200
 # A horizontal line this many times longer than the digits are tall is no digit's bar.
