@@ -286,7 +286,7 @@ def cropped_to_ink(grey: np.ndarray) -> bool:
         strongest = int(small.min()) if ink_is_dark else int(small.max())
         if abs(strongest - level) < 2 * MIN_CONTRAST or np.count_nonzero(beyond) >= CROP_PIECE * ink.size:
             continue
-        if _any_side_lined(ink, near) or _any_side_lined(~ink, near) or _ring_share(ink) >= 0.5:
+        if any(_side_lined(outer, inner) for outer, inner in _edges(ink, near)) or _ring_share(ink) >= 0.5:
             continue
         ink_pieces, _, ink_edges = _big_pieces(ink, near)
         paper_pieces, paper_edges, _ = _big_pieces(~ink, near)
@@ -316,11 +316,17 @@ def _ring_share(mask: np.ndarray) -> float:
     return float(mask[ring].mean())
 
 
-def _any_side_lined(ink: np.ndarray, near: int) -> bool:
-    """Whether a line runs along any edge: most of the outermost row is ink and most of the row
-    ``near`` pixels in is not (``_LINED``)."""
-    sides = [(ink[0], ink[near]), (ink[-1], ink[-1 - near]), (ink[:, 0], ink[:, near]), (ink[:, -1], ink[:, -1 - near])]
-    return any(outer.mean() >= _LINED and inner.mean() <= 1 - _LINED for outer, inner in sides)
+def _edges(mask: np.ndarray, depth: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each side's outermost row (or column) of a mask, with the one ``depth`` pixels in from it."""
+    top, bottom = (mask[0], mask[depth]), (mask[-1], mask[-1 - depth])
+    return [top, bottom, (mask[:, 0], mask[:, depth]), (mask[:, -1], mask[:, -1 - depth])]
+
+
+def _side_lined(outer: np.ndarray, inner: np.ndarray) -> bool:
+    """Whether a line runs along a side (bool rows from :func:`_edges`): most of the outermost row is
+    one tone and most of the row further in the other (``_LINED``)."""
+    o, i = float(outer.mean()), float(inner.mean())
+    return (o >= _LINED and i <= 1 - _LINED) or (o <= 1 - _LINED and i >= _LINED)
 
 
 def _one_stroke(ink: np.ndarray) -> bool:
@@ -353,9 +359,7 @@ def _background_tone(dark: np.ndarray) -> bool:
     ``_MOSTLY`` of the picture is the background; else the tone the border holds more of than the
     picture does.
     """
-    ring = np.ones(dark.shape, bool)
-    ring[1:-1, 1:-1] = False
-    ring_dark = float(dark[ring].mean())
+    ring_dark = _ring_share(dark)
     if ring_dark >= 0.75 or ring_dark <= 0.25:
         return ring_dark >= 0.75
     lined = _lined_sides(dark)
@@ -381,19 +385,11 @@ def _lined_sides(dark: np.ndarray) -> bool | None:
     other tone just inside it; that tone is ink, so the rest of the border must show the other one
     as background.
     """
-    h, w = dark.shape
-    depth = max(2, round(_LINE_DEPTH * min(h, w)))
-    sides = [
-        (dark[0], dark[depth]),
-        (dark[-1], dark[-1 - depth]),
-        (dark[:, 0], dark[:, depth]),
-        (dark[:, -1], dark[:, -1 - depth]),
-    ]
+    depth = max(2, round(_LINE_DEPTH * min(dark.shape)))
     lined, rest = [], []
-    for outer, inner in sides:
-        o, i = float(outer.mean()), float(inner.mean())
-        if (o >= _LINED and i <= 1 - _LINED) or (o <= 1 - _LINED and i >= _LINED):
-            lined.append(o >= 0.5)
+    for outer, inner in _edges(dark, depth):
+        if _side_lined(outer, inner):
+            lined.append(float(outer.mean()) >= 0.5)
         else:
             rest.append(outer)
     if not lined or len(rest) < 2 or len(set(lined)) > 1:
