@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from preprocessing.ink import INK_LEVEL
+from preprocessing.ink import INK_LEVEL, InkMap
 from preprocessing.stroke import stroke_width
 
 BLANK_REASON = "The image is blank: draw or upload a digit."
@@ -669,12 +669,29 @@ def select_digit(ink: np.ndarray) -> DigitSelection:
     return DigitSelection(kept, (int(x0), int(y0), bw, bh), None)
 
 
-def grain_passed(ink: np.ndarray) -> bool:
-    """Whether grain passed the ink threshold (``>= INK_LEVEL``): dozens of pieces, none dominant.
-    (Not :func:`_looks_like_noise`'s second test: the digits of a long number are ten sizeable pieces too.)"""
-    h, w = ink.shape
-    _, _, stats, _ = cv2.connectedComponentsWithStats((ink >= INK_LEVEL).astype(np.uint8), connectivity=8)
-    return len(stats) > 1 and _many_pieces(stats[1:, cv2.CC_STAT_AREA].astype(np.int64), h, w)
+def grain_passed(ink_map: InkMap) -> bool:
+    """Whether grain passed the plain ink threshold of a picture (not a canvas's alpha) along with its
+    ink: dozens of pieces, none dominant, or dozens of pieces spread over most of the picture, none of
+    them spanning half of it (the grain around a digit small in a big photo: traced down to the low
+    level, its specks grow into clusters the size of a digit; a bold digit filling the photo stands
+    out of its grain as it is). (Not :func:`_looks_like_noise`'s second test: the digits of a long
+    number are ten sizeable pieces too; in the number corpus, 14 pieces at most.)"""
+    if ink_map.status != "ok" or ink_map.textured or ink_map.source == "alpha":
+        return False
+    h, w = ink_map.ink.shape
+    _, _, stats, _ = cv2.connectedComponentsWithStats((ink_map.ink >= INK_LEVEL).astype(np.uint8), connectivity=8)
+    if len(stats) <= 1:
+        return False
+    areas = stats[1:, cv2.CC_STAT_AREA].astype(np.int64)
+    if _many_pieces(areas, h, w):
+        return True
+    boxes = stats[1:]
+    biggest = boxes[np.argmax(areas)]
+    if len(areas) <= _MAX_PIECES or biggest[2] >= 0.5 * w or biggest[3] >= 0.5 * h:
+        return False
+    x0, y0 = boxes[:, 0].min(), boxes[:, 1].min()
+    x1, y1 = (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
+    return (x1 - x0) * (y1 - y0) >= 0.5 * h * w
 
 
 def _many_pieces(areas: np.ndarray, h: int, w: int) -> bool:

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from preprocessing.components import BLANK_REASON, BLOCK_REASON, NOISE_REASON, DigitSelection, is_solid_block, select_digit
+from preprocessing.components import (
+    BLANK_REASON,
+    BLOCK_REASON,
+    NOISE_REASON,
+    DigitSelection,
+    grain_passed,
+    is_solid_block,
+    select_digit,
+)
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
 from preprocessing.ink import CROP_INK_PIECES, CROP_PAPER_PIECES, CROP_PIECE, INK_LEVEL, InkMap, analyse_ink, paper_colour
 from preprocessing.normalize import normalize_digit
@@ -61,8 +69,13 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     img, offset = framed if framed is not None else (img, 0)
     ink = analyse_ink(img)
     selection = select_digit(ink.ink) if ink.status == "ok" else None
+    grainy = grain_passed(ink)
+    if grainy:
+        # Grain all over a photo around its digit (a digit small in a big photo): look with the grain
+        # smoothed away first.
+        ink, selection = _smoothed_look(img, small_ink=True) or (ink, selection)
     if ink.status == "noise" or (selection is not None and selection.reason == NOISE_REASON):
-        ink, selection = _second_look(img, ink, selection)
+        ink, selection = _second_look(img, ink, selection, smoothed=grainy)
     if ink.status != "ok" or selection is None:
         steps["ink"] = ink.ink
         return Preprocessed(None, NOISE_REASON if ink.status == "noise" else BLANK_REASON, steps)
@@ -101,8 +114,24 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     return Preprocessed(result.digit, None, steps, tuple(int(round(v * scale)) for v in (x, y, w, h)))
 
 
+def _smoothed_look(img: np.ndarray, other_reading: bool = False, small_ink: bool = False) -> tuple[InkMap, DigitSelection] | None:
+    """The picture looked at with its grain smoothed away, and the digit found there, or None. What a
+    smoothed look finds must keep clear of the image's edges, as a digit on paper does (smoothing
+    fine stripes or a checkerboard away leaves the outermost row or a corner square standing); a
+    digit small in a big photo (``small_ink``) may be cut by one edge of it."""
+    ink = analyse_ink(img, textured=True, other_reading=other_reading, small_ink=small_ink)
+    if ink.status != "ok":
+        return None
+    selection = select_digit(ink.ink)
+    if selection.reason is not None or selection.box is None:
+        return None
+    if _edges_reached(selection.box, img.shape[:2]) > (1 if small_ink else 0):
+        return None
+    return ink, selection
+
+
 def _second_look(
-    img: np.ndarray, ink: InkMap, selection: DigitSelection | None
+    img: np.ndarray, ink: InkMap, selection: DigitSelection | None, smoothed: bool = False
 ) -> tuple[InkMap, DigitSelection | None]:
     """Look again before answering "noise": a clear digit must not be called noise.
 
@@ -112,22 +141,22 @@ def _second_look(
     background), plain and with the grain smoothed away. What a smoothed look finds must keep clear
     of the image's edges, as a digit on paper does (smoothing fine stripes away leaves the outermost
     one standing); what the plain other reading finds may reach an edge (a bold digit cut by the
-    picture's edge), but not fill the frame. Otherwise the first look stands."""
-    looks = [(True, False)] if ink.status == "ok" and not ink.textured else []
-    if ink.source != "alpha":
-        looks += [(False, True), (True, True)]
-    for textured, other_reading in looks:
-        second = analyse_ink(img, textured=textured, other_reading=other_reading)
-        if second.status != "ok":
-            continue
-        again = select_digit(second.ink)
-        if again.reason is not None or again.box is None:
-            continue
-        if textured and _clear_of_edges(again.box, img.shape[:2]):
-            return second, again
-        if not textured and (not _fills_the_frame(again.box, img.shape[:2]) or _cropped_to_it(again)):
-            return second, again
-    return ink, selection
+    picture's edge), but not fill the frame. Otherwise the first look stands. ``smoothed``: the
+    first reading was already looked at with its grain smoothed away."""
+    if ink.status == "ok" and not ink.textured and not smoothed:
+        found = _smoothed_look(img)
+        if found is not None:
+            return found
+    if ink.source == "alpha":
+        return ink, selection
+    other = analyse_ink(img, other_reading=True)
+    if other.status == "ok":
+        again = select_digit(other.ink)
+        if again.reason is None and again.box is not None and (
+            not _fills_the_frame(again.box, img.shape[:2]) or _cropped_to_it(again)
+        ):
+            return other, again
+    return _smoothed_look(img, other_reading=True) or (ink, selection)
 
 
 def _framed(img: np.ndarray) -> tuple[np.ndarray, int] | None:
@@ -149,9 +178,9 @@ def _framed(img: np.ndarray) -> tuple[np.ndarray, int] | None:
     return cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=value), pad
 
 
-def _clear_of_edges(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:
+def _edges_reached(box: tuple[int, int, int, int], shape: tuple[int, int]) -> int:
     x, y, w, h = box
-    return x > 0 and y > 0 and x + w < shape[1] and y + h < shape[0]
+    return int(x <= 0) + int(y <= 0) + int(x + w >= shape[1]) + int(y + h >= shape[0])
 
 
 def _fills_its_box(box: tuple[int, int, int, int], shape: tuple[int, int]) -> bool:

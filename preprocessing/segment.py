@@ -5,7 +5,8 @@
 
 What is done here, without any network (pure numpy/OpenCV):
 
-1. the ink map, as for a single digit (``analyse_ink``; its other reading before "noise");
+1. the ink map, as for a single digit (``analyse_ink``; with the grain smoothed away where grain passed
+   its threshold, ``components.grain_passed``; its other reading before "noise");
 2. ruled lines, underlines, frames and box sides are taken out (``components.find_lines``, the same
    line finder as for a single digit, at the tracing level and at the ink level): a straight line
    much longer than the digits are tall is no stroke of a digit; strokes that crossed the line are mended;
@@ -133,10 +134,12 @@ def segment(image: np.ndarray) -> Segmentation:
     scale = original.shape[1] / img.shape[1]
     steps: dict[str, np.ndarray] = {"input": to_display_rgb(img)}
     ink_map = analyse_ink(img)
-    if ink_map.status == "ok" and not ink_map.textured and ink_map.source != "alpha" and grain_passed(ink_map.ink):
-        # Grain just above the plain threshold (a thin pen on grainy paper) would be read as
-        # digits of its own: look again with the grain smoothed away, as for a single digit.
-        second = analyse_ink(img, textured=True)
+    if grain_passed(ink_map):
+        # Grain just above the plain threshold (a thin pen on grainy paper, a digit small in a big
+        # photo) would be read as digits of its own: look again with the grain smoothed away, as
+        # for a single digit. (Where nothing stands out of it the grainy map stays: a bold digit
+        # filling a grainy photo is read from it, though a photo of blank grainy paper is too.)
+        second = analyse_ink(img, small_ink=True)
         if second.status == "ok":
             ink_map = second
     if ink_map.status == "noise" and ink_map.source != "alpha":
