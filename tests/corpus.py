@@ -473,8 +473,17 @@ def _grain(rng: np.random.Generator, size: int) -> np.ndarray:
 
 def _textured_paper(rng, label, source):
     """A phone photo of a bold marker digit on grainy coloured paper: grain, colour noise, uneven light, JPEG."""
-    size = int(rng.integers(300, 900))
-    height, _, centre = _place(rng, size, (0.3, 0.75))
+    return _on_grainy_paper(rng, label, source, (300, 900), (0.3, 0.75))
+
+
+def _textured_page(rng, label, source):
+    """The same, of a whole page: the digit 8-20% of the photo's height, the photo 600-1600 px."""
+    return _on_grainy_paper(rng, label, source, (600, 1600), (0.08, 0.2))
+
+
+def _on_grainy_paper(rng, label, source, sizes: tuple[int, int], frac: tuple[float, float]) -> np.ndarray:
+    size = int(rng.integers(*sizes))
+    height, _, centre = _place(rng, size, frac)
     cov = _shape(rng, label, size, height, height * rng.uniform(0.07, 0.16), centre, source)
     low, high = _PAPERS[rng.integers(len(_PAPERS))]
     paper = rng.uniform(low, high).astype(np.float32)
@@ -593,6 +602,7 @@ _RENDERERS: dict[str, Callable] = {
     "dithered-scan": _dithered_scan,
     "corner-shadow": _corner_shadow,
     "underlined": _underlined,
+    "textured-page": _textured_page,
 }
 # Fonts are shown on a subset of backgrounds: they are print, not handwriting.
 # The first 13 conditions keep their order (each condition's random stream is seeded by its
@@ -602,9 +612,9 @@ _CONDITIONS = [("pen", name) for name in list(_RENDERERS)[:9]] + [
     ("font", "white-on-black"),
     ("font", "photo"),
     ("font", "tiny-crop"),
-] + [("pen", name) for name in list(_RENDERERS)[9:]] + [("font", "textured-paper"), ("font", "edge-line-scan")] + [
+] + [("pen", name) for name in list(_RENDERERS)[9:14]] + [("font", "textured-paper"), ("font", "edge-line-scan")] + [
     ("style", name) for name in STYLES
-]
+] + [("pen", "textured-page")]
 
 
 def condition_names() -> list[str]:

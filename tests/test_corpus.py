@@ -41,6 +41,10 @@ MIN_CLASS_ACCURACY = {
     # Cropped to the ink at 72-256 px (2026-12-07, fifth session): seed 0 98% (88% before tight crops
     # were told at any size); seeds 1 / 2 / 3 / 7 / 11: 96 / 95 / 99 / 97 / 96%.
     "style/cropped-big": 0.97,
+    # A marker digit 8-20% of a 600-1600 px grainy photo's height (2026-12-07, sixth session): seeds
+    # 0 / 1 / 2 / 3 / 7 / 11 99 / 100 / 100 / 98 / 100 / 100% (88 / 95 / 85 / 88 / 96 / 88% before the
+    # grain's ceiling and the wider grain test, see README).
+    "pen/textured-page": 0.97,
 }
 # Share of the new classes' images that may give no digit at all.
 MAX_NEW_MISSING = 0.015
@@ -48,6 +52,9 @@ MAX_NEW_MISSING = 0.015
 # until coarse grain was smoothed at a wider scale and bold prints kept out of the lighting estimate,
 # 1 until the other reading of 2026-12-07, none since; none on seeds 1-3, 7 and 11 either).
 MAX_TEXTURED_AS_NOISE = 0.0
+# Of the digits small in a big grainy photo (of 100): seed 0 has one, a green 2 on kraft paper that
+# stands out of the grain's ceiling by too little (`ink._over_the_grain`).
+MAX_TEXTURED_PAGE_AS_NOISE = 1
 # Writing-style images called noise, per style class of 100.
 MAX_STYLE_AS_NOISE = 1
 REPORT = Path(__file__).resolve().parent.parent / "artifacts" / "corpus_report.md"
@@ -156,6 +163,9 @@ def test_textured_paper_is_not_called_noise(corpus, prepared):
     textured = [p for s, p in zip(corpus, prepared) if s.condition.endswith("/textured-paper")]
     noise = sum(p.reason == NOISE_REASON for p in textured)
     assert noise <= MAX_TEXTURED_AS_NOISE * len(textured), f"{noise} of {len(textured)} textured-paper digits called noise"
+    # The digit small in a big photo: 7 of 100 were "noise" before the grain's ceiling (seed 0).
+    page = [s.label for s, p in zip(corpus, prepared) if s.condition == "pen/textured-page" and p.reason == NOISE_REASON]
+    assert len(page) <= MAX_TEXTURED_PAGE_AS_NOISE, f"{len(page)} textured-page digits called noise: {page}"
 
 
 def test_thin_strokes_on_grain_are_not_called_noise(corpus, prepared):
