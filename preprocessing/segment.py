@@ -136,16 +136,17 @@ def segment(image: np.ndarray) -> Segmentation:
     ink_map = analyse_ink(img)
     if grain_passed(ink_map):
         # Grain just above the plain threshold (a thin pen on grainy paper, a digit small in a big
-        # photo) would be read as digits of its own: look again with the grain smoothed away, as
-        # for a single digit. (Where nothing stands out of it the grainy map stays: a bold digit
-        # filling a grainy photo is read from it, though a photo of blank grainy paper is too.)
-        second = analyse_ink(img, small_ink=True)
-        if second.status == "ok":
-            ink_map = second
+        # photo) would be read as digits of its own: look again with the grain smoothed away. Where
+        # nothing stands out of it, the grainy map is not kept: its clusters of grain were read as
+        # numbers ("88" on blank paper). "Noise", unless the other reading below finds ink (the
+        # reader then asks the single-digit pipeline, which looks more ways).
+        ink_map = analyse_ink(img, small_ink=True)
     if ink_map.status == "noise" and ink_map.source != "alpha":
         # Before answering "noise", the picture's other reading (the other ink polarity, or a
-        # two-tone background), as for a single digit.
+        # two-tone background), as for a single digit; smoothed too where grain passed it.
         other = analyse_ink(img, other_reading=True)
+        if grain_passed(other):
+            other = analyse_ink(img, textured=True, other_reading=True)
         if other.status == "ok":
             ink_map = other
     ink = ink_map.ink

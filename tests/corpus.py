@@ -484,7 +484,15 @@ def _textured_page(rng, label, source):
 def _on_grainy_paper(rng, label, source, sizes: tuple[int, int], frac: tuple[float, float]) -> np.ndarray:
     size = int(rng.integers(*sizes))
     height, _, centre = _place(rng, size, frac)
-    cov = _shape(rng, label, size, height, height * rng.uniform(0.07, 0.16), centre, source)
+    return _grainy_photo(rng, size, _shape(rng, label, size, height, height * rng.uniform(0.07, 0.16), centre, source))
+
+
+def blank_grainy_photo(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A photo of grainy coloured paper with nothing on it, made as the textured-paper classes are."""
+    return _grainy_photo(rng, size, np.zeros((size, size), np.float32))
+
+
+def _grainy_photo(rng: np.random.Generator, size: int, cov: np.ndarray) -> np.ndarray:
     low, high = _PAPERS[rng.integers(len(_PAPERS))]
     paper = rng.uniform(low, high).astype(np.float32)
     marker = np.asarray(_MARKERS[rng.integers(len(_MARKERS))], np.float32) + rng.uniform(-15, 15, 3).astype(np.float32)

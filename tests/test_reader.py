@@ -18,7 +18,7 @@ from model.sequence import Peak
 from preprocessing import BLOCK_REASON, segment
 from preprocessing.segment import DigitRegion
 from preprocessing.stroke import largest_piece_share
-from tests.corpus import condition_samples, generate_corpus
+from tests.corpus import blank_grainy_photo, condition_samples, generate_corpus
 from tests.digit_images import STROKES
 from tests.number_corpus import LAYOUTS, RENDERERS, condition_names, generate_numbers
 
@@ -294,6 +294,16 @@ def test_form_box_crops_are_read_as_one_digit(classifier) -> None:
     several = [(truth, text) for truth, text in readings if len(text) > 1]
     assert len(several) <= 5, several
     assert sum(truth == text for truth, text in readings) >= 0.98 * len(readings)
+
+
+def test_grainy_paper_alone_is_not_read_as_a_number(classifier) -> None:
+    """A photo of grainy paper with nothing on it is no number. Grain passing the plain threshold was
+    traced into clusters the size of digits, and where the grain-smoothed look found nothing the
+    grainy map was kept: all 12 of these were read as numbers ("0", "88", ...) until 2026-12-07."""
+    rng = np.random.default_rng(5)
+    for size in rng.integers(300, 2000, 12):
+        reading = classifier.read(blank_grainy_photo(rng, int(size)))
+        assert reading.text == "" and reading.reason, (int(size), reading.text)
 
 
 def test_a_single_digit_stays_a_single_digit(classifier) -> None:
