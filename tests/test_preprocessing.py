@@ -401,9 +401,9 @@ def test_a_marker_digit_filling_the_photo_is_never_noise(classifier, cut):
     # goes: read as light ink, the paper's grain was all there was, and the answer was "noise"
     # (before: 3 centred and 7 cut of these 60 read nothing, and predict said noise for 9 and 11).
     # Since the number reader answers "noise" where grain passed and nothing stands out of it smoothed
-    # (2026-12-07, sixth session), 4 of each 60 read nothing: read from the grainy map, all 8 had been
-    # read wrong ("18" for a 5, "83" for a 6). They are blue digits, and the blue channel, where the
-    # ink is the brighter tone, is taken for the contrast (in luminance 5 of the 8 are read right).
+    # (2026-12-07, sixth session), 3 centred and 4 cut read nothing: read from the grainy map, all 7
+    # had been read wrong ("18" for a 5, "83" for a 6). Six are blue or red digits given the colour
+    # channel where their ink is the brighter tone (README, "A marker digit small in a big photo").
     images = [(label, marker_filling_the_photo(label, seed * 7 + label, cut)) for label in range(10) for seed in range(6)]
     texts = [classifier.read(image).text for _, image in images]
     assert texts.count("") <= 4
