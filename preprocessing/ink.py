@@ -61,10 +61,10 @@ _MIN_SIDES_PER_SIGMA = 60
 # The grain's ceiling: the typical highest value of this many tiles per side, plus this many of their
 # spreads (grain alone, 120 photos of 300-2000 px of the corpus's papers: the highest tile 7.2 spreads
 # above the others at most; a marker digit 8-20% of such a photo's height: 10 or more, all but one of
-# 180); ink above it must cover at least this share of the picture (a small digit: 0.03% or more).
+# 180); ink above it must cover at least this share of the picture (the small digits looked at: 0.03%+).
 _GRAIN_TILES = 8
 _GRAIN_CEILING = 8.0
-_GRAIN_TOP_INK = 0.0001
+_GRAIN_CEILING_INK = 0.0001
 # A rim of this share of the picture's shorter side is left out of that look.
 _GRAIN_RIM = 0.02
 # A line along the edge is paper again this far in (fraction of the shorter side): box and scanner
@@ -664,6 +664,6 @@ def _over_the_grain(smooth: np.ndarray, bias: float, spread: float) -> float | N
     middle = float(np.median(tops))
     ceiling = middle + _GRAIN_CEILING * max(1.0, 1.4826 * float(np.median(np.abs(tops - middle))))
     ink = inner[inner > ceiling]
-    if ink.size < _GRAIN_TOP_INK * smooth.size or not _stands_out(ink, bias, spread):
+    if ink.size < _GRAIN_CEILING_INK * smooth.size or not _stands_out(ink, bias, spread):
         return None
     return (ceiling + float(np.median(ink))) / 2
