@@ -19,6 +19,7 @@ from preprocessing.components import (
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
 from preprocessing.ink import CROP_INK_PIECES, CROP_PAPER_PIECES, CROP_PIECE, INK_LEVEL, InkMap, analyse_ink, paper_colour
 from preprocessing.normalize import normalize_digit
+from preprocessing.paper import erase_paper_lines
 from preprocessing.stretch import unstretch
 
 # The kept components are grown by this many pixels so their anti-aliased edges come along.
@@ -64,6 +65,7 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     img = shrink_for_analysis(original)
     scale = original.shape[1] / img.shape[1]
     steps: dict[str, np.ndarray] = {"input": to_display_rgb(img)}
+    img = _without_paper_lines(img, steps)
     # A 1 cropped to its own ink is looked at with paper around it (the frame is cut off the box again).
     framed = _framed(img)
     img, offset = framed if framed is not None else (img, 0)
@@ -112,6 +114,15 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     x, y = max(0, x - offset), max(0, y - offset)
     w, h = min(w, img.shape[1] - 2 * offset - x), min(h, img.shape[0] - 2 * offset - y)
     return Preprocessed(result.digit, None, steps, tuple(int(round(v * scale)) for v in (x, y, w, h)))
+
+
+def _without_paper_lines(img: np.ndarray, steps: dict[str, np.ndarray]) -> np.ndarray:
+    """``img`` with the printed lines of squared or ruled paper painted over (``paper.erase_paper_lines``),
+    shown as a step when there were any."""
+    erased = erase_paper_lines(img)
+    if erased is not img:
+        steps["paper lines removed"] = to_display_rgb(erased)
+    return erased
 
 
 def _smoothed_look(img: np.ndarray, other_reading: bool = False, small_ink: bool = False) -> tuple[InkMap, DigitSelection] | None:

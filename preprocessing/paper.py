@@ -1,0 +1,287 @@
+"""The printed lines of notebook paper: the squares of squared paper, the rules of ruled paper.
+
+A digit written in a squared or ruled notebook and photographed has the paper's lines through it
+and all around it; traced as ink they join its strokes into a net ("noise", or a 1 read as 4).
+A printed ruling is told from a digit's strokes by what it is: straight lines running on across
+the whole picture (a few degrees of skew), evenly spaced (three or more; beside them, the lines
+the other way at right angles), or on clean paper fewer lines that each run from end to end,
+thin; and always printed lighter than the ink (the stems of a row of digits can be as evenly
+spaced, a pen's underline as straight). Such lines are painted over with the paper beside them
+before the ink is looked for: a stroke crossing a line keeps its ink there (the paint comes from
+across the line, and the stroke runs on past it that way), a stroke lying along a line goes with it.
+
+    clean = erase_paper_lines(image)   # the image itself when it has no ruling
+
+Lines as dark as the ink (a box, a scanner edge, an underline, ruled lines drawn with the pen) are
+left to the ink analysis (``components.find_lines``); so is a lone line along the picture's edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# Lines are looked for on a copy whose longer side is at most this long, its shorter at least this (if it was).
+_THUMB_SIDE = 256
+_THUMB_SHORT = 128
+# Skews tried (degrees): a page photographed a little askew.
+_ANGLES = np.arange(-4.0, 4.01, 0.5)
+# Darker than the paper around it by this much (grey levels, in the copy) is line.
+_MIN_CONTRAST = 10
+# A line darkens at least this share of the picture's width (a digit's strokes cross it elsewhere).
+_COVERAGE = 0.6
+# Evenly spaced: at least this many lines, their gaps within this share of a whole number of the
+# typical gap, the typical gap at least this many copy pixels.
+_MIN_LINES = 3
+_EVEN = 0.25
+_MIN_GAP = 6
+# Darker pictures (median grey) are not paper with printed lines on it.
+_LIGHT_PAPER = 100
+# Printed lines are lighter than the ink: darker than the paper by at most this share of what the
+# darkest pixels (this percentile: the ink) are (the corpus's notebook lines: 0.45 at most; a row of
+# digits' stems, an underline drawn with the pen: 0.9 and more).
+_LIGHTER = 0.6
+_INK_PERCENTILE = 0.2
+# Fewer or uneven lines count only on clean paper (a typical row between them at most this much
+# covered), each thin (at most this share of the picture across it, soft edges included) and dark
+# along most of the first and last of these shares of its length.
+_BETWEEN = 0.15
+_THIN = 0.03
+_END = 0.15
+
+
+def erase_paper_lines(image: np.ndarray) -> np.ndarray:
+    """``image`` (uint8 H×W, H×W×3 or opaque H×W×4) with the lines of squared or ruled paper painted
+    over in the paper's tone; ``image`` itself when there are none (or it is not light paper)."""
+    rgba = image.ndim == 3 and image.shape[2] == 4
+    if rgba and cv2.minMaxLoc(cv2.extractChannel(image, 3))[0] < 255:
+        return image  # a transparent canvas or cut-out: no paper
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY if rgba else cv2.COLOR_RGB2GRAY)
+    lines = find_paper_lines(grey)
+    if lines is None:
+        return image
+    out = cv2.cvtColor(image, cv2.COLOR_RGBA2RGB) if rgba else image.copy()
+    for mask, thickness, upright in lines:
+        # Closing along the line's normal fills a thin dark line with the paper on either side of it;
+        # a stroke crossing the line is longer than the kernel that way, so it stays.
+        length = thickness + 4
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if upright else (1, length))
+        closed = cv2.morphologyEx(out, cv2.MORPH_CLOSE, kernel)
+        out = cv2.copyTo(closed, mask, out)
+    return cv2.merge([*cv2.split(out), cv2.extractChannel(image, 3)]) if rgba else out
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Lines across a map turned by ``angle`` degrees: their centre rows there (``rows``: each line's
+    rows, soft edges included), their spacing when evenly spaced (else None), and ``between``: how
+    much of a typical row is covered (grain covers every row; clean paper between lines, none)."""
+
+    angle: float
+    centres: list[float]
+    rows: list[np.ndarray]
+    gap: float | None
+    between: float
+
+    @property
+    def thickness(self) -> int:
+        return int(max(len(r) for r in self.rows))
+
+
+def find_paper_lines(grey: np.ndarray) -> list[tuple[np.ndarray, int, bool]] | None:
+    """The rulings of ``grey`` (uint8): per family (horizontal, then upright), a 0/255 mask of its
+    lines at full size, their thickness in pixels, and whether they stand upright; None when none."""
+    h, w = grey.shape
+    if min(h, w) < 48:
+        return None
+    # Thin lines must survive the shrink: the shorter side keeps _THUMB_SHORT pixels (a wide photo of a number).
+    f = max(1, min(-(-max(h, w) // _THUMB_SIDE), min(h, w) // _THUMB_SHORT))
+    small = grey if f == 1 else cv2.resize(grey[: h // f * f, : w // f * f], (w // f, h // f), interpolation=cv2.INTER_AREA)
+    paper = float(np.median(small))
+    if paper < _LIGHT_PAPER:
+        return None
+    dark = cv2.morphologyEx(small, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    on = (dark >= _MIN_CONTRAST).astype(np.uint8)
+    # Cheap exit: a line darkens at least this many pixels.
+    if cv2.countNonZero(on) < _COVERAGE * min(on.shape):
+        return None
+    ink = paper - float(np.percentile(small, _INK_PERCENTILE))
+    maps = {False: on, True: np.ascontiguousarray(on.T)}
+    views = {False: small, True: np.ascontiguousarray(small.T)}
+    candidates = {upright: _search(view) for upright, view in maps.items()}
+
+    def printed(lines: _Lines | None, upright: bool) -> _Lines | None:
+        # Printed lighter than the ink (a row of digits' stems can be as evenly spaced as a ruling);
+        # fewer or uneven lines (a close-up shows two) only on clean paper.
+        if lines is None:
+            return None
+        if lines.gap is None and (lines.between > _BETWEEN or not _printed_across(maps[upright], lines)):
+            return None
+        darkness = _darkness(views[upright], lines, paper)
+        if darkness <= _LIGHTER * ink:
+            return lines
+        if lines.gap is None:
+            return None
+        # As dark as the darkest ink, a ruling is the paper's only when nothing is left without it (and
+        # the other way's lines): a blank page. The stems of a row of digits leave the rest of the digits.
+        bare = small.copy()
+        for way, found in candidates.items():
+            if found is not None and found.gap is not None:
+                mask = _draw(found.centres, found.angle, found.thickness + 2, views[way].shape, 1)
+                bare[(mask.T if way else mask) > 0] = int(paper)
+        left = paper - float(np.percentile(bare, _INK_PERCENTILE))
+        return lines if left <= _LIGHTER * darkness else None
+
+    rulings: dict[bool, _Lines | None] = {upright: printed(found, upright) for upright, found in candidates.items()}
+    for upright in (False, True):
+        other = rulings[not upright]
+        if rulings[upright] is None and other is not None and other.gap is not None:
+            # Squared paper: beside a family of evenly spaced lines, the other way at right angles and
+            # the same spacing, even one or two lines are the paper's.
+            tries = [printed(_lines(maps[upright], -other.angle + turn, other.gap), upright) for turn in (-0.5, 0.0, 0.5)]
+            even = [t for t in tries if t is not None and t.gap is not None]
+            rulings[upright] = max(even, key=lambda t: len(t.centres), default=None)
+    masks = []
+    for upright, ruling in rulings.items():
+        if ruling is None:
+            continue
+        mask = _draw(ruling.centres, ruling.angle, (ruling.thickness + 2) * f, (w, h) if upright else (h, w), f)
+        masks.append((mask.T.copy() if upright else mask, ruling.thickness * f, upright))
+    return masks or None
+
+
+def _search(on: np.ndarray) -> _Lines | None:
+    """The lines running across ``on`` (rows, after a small skew); None when none."""
+    # Cheap exit: on a copy a quarter the size, spread up and down by what 4 degrees of skew drift
+    # across it, no row is covered, so no line runs across.
+    size = (max(1, on.shape[1] // 4), max(1, on.shape[0] // 4))
+    pooled = cv2.resize(on * 255, size, interpolation=cv2.INTER_AREA)
+    drift = int(np.ceil(size[0] * np.tan(np.radians(_ANGLES.max())))) + 1
+    pooled = cv2.dilate(pooled, np.ones((2 * drift + 1, 1), np.uint8))
+    if not (cv2.reduce((pooled > 0).astype(np.float32), 1, cv2.REDUCE_AVG).ravel() >= _COVERAGE).any():
+        return None
+    # The skew: where the rows' coverage is most uneven (lines gathered into few rows), searched coarse
+    # to fine on copies a quarter and half the size.
+    best = 0.0
+    for factor, angles in ((4, _ANGLES[::2]), (2, None)):
+        size = (max(1, on.shape[1] // factor), max(1, on.shape[0] // factor))
+        small = cv2.resize(on.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+        candidates = angles if angles is not None else np.clip(best + np.arange(-1.0, 1.01, 0.5), _ANGLES[0], _ANGLES[-1])
+        # Ties (a blurred copy cannot tell nearby skews apart) go to the straighter.
+        candidates = sorted(candidates, key=abs)
+        best = max(candidates, key=lambda a: float(np.square(_row_cover(small, float(a))).sum()))
+    return _lines(on, float(best))
+
+
+def _lines(on: np.ndarray, angle: float, gap: float | None = None) -> _Lines | None:
+    """The lines across ``on`` turned by ``angle`` degrees, with their spacing when evenly spaced: at
+    least ``_MIN_LINES`` of them, or any number ``gap`` apart. None when there is no line."""
+    cover = _row_cover(on, angle)
+    if np.count_nonzero(cover >= _COVERAGE) > 0.5 * len(cover):
+        return None  # grain or a texture darkens most rows alike
+    # Lines: runs of rows darkened (with their soft edges), centred by coverage.
+    runs = [r for r in _runs(cover >= _COVERAGE / 2) if cover[r].max() >= _COVERAGE]
+    if not runs:
+        return None
+    centres = [float(np.average(r, weights=cover[r])) for r in runs]
+    gaps = np.diff(centres)
+    if gap is None and len(runs) >= _MIN_LINES:
+        gap = float(np.median(gaps))
+    if gap is not None:
+        # Lines hidden under digits leave gaps of a few spacings; at least two gaps of one confirm the
+        # spacing (beside a known spacing, any gaps).
+        steps = np.round(gaps / gap)
+        uneven = np.any(steps < 1) or np.any(np.abs(gaps - steps * gap) > _EVEN * gap)
+        if gap < _MIN_GAP or uneven or (len(runs) >= _MIN_LINES and np.count_nonzero(steps == 1) < 2):
+            gap = None
+    if gap is not None:
+        centres, runs = _fill_in(cover, centres, runs, gap)
+    return _Lines(angle, centres, runs, gap, float(np.median(cover)))
+
+
+def _fill_in(cover: np.ndarray, centres: list[float], runs: list[np.ndarray], gap: float) -> tuple[list[float], list[np.ndarray]]:
+    """Add the lines of an evenly spaced family that digits hide: where one is due (a whole number of
+    gaps from the others) and at least half as much of its row is dark as a line needs."""
+    found = list(zip(centres, runs))
+    start = centres[0] - gap * np.floor(centres[0] / gap)
+    reach = max(1, int(round(_EVEN * gap)))
+    for due in np.arange(start, len(cover), gap):
+        if min(abs(due - c) for c in centres) <= 2 * reach:
+            continue
+        lo, hi = max(0, int(round(due)) - reach), min(len(cover), int(round(due)) + reach + 1)
+        if hi <= lo or cover[lo:hi].max() < _COVERAGE / 2:
+            continue
+        peak = lo + int(np.argmax(cover[lo:hi]))
+        rows = np.arange(max(0, peak - 1), min(len(cover), peak + 2))
+        found.append((float(peak), rows))
+    found.sort(key=lambda item: item[0])
+    return [c for c, _ in found], [r for _, r in found]
+
+
+def _printed_across(on: np.ndarray, lines: _Lines) -> bool:
+    """Whether each of ``lines`` is thin (``_THIN`` of the picture across it) and runs from one end of
+    ``on`` to the other: dark along most of its first and last ``_END`` (a digit's straight stroke,
+    a 4's stem, a 7's bar, stops short of the picture's ends; a printed line does not)."""
+    h, w = on.shape
+    if lines.thickness > max(3, _THIN * h):
+        return False
+    # A line along the picture's edge is its border, a box side or a scanner edge (``components.find_lines``).
+    if any(min(c, h - 1 - c) < max(3.0, _THIN * h) for c in lines.centres):
+        return False
+    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), lines.angle, 1.0)
+    both = cv2.warpAffine(cv2.merge([on, np.ones_like(on)]), matrix, (w, h), flags=cv2.INTER_NEAREST)
+    inside = np.flatnonzero(both[h // 2, :, 1])
+    if inside.size == 0:
+        return False
+    end = max(2, int(_END * inside.size))
+    for rows in lines.rows:
+        dark = cv2.dilate(both[rows[0] : rows[-1] + 1, :, 0], np.ones((3, 3), np.uint8)).max(axis=0)[inside]
+        if dark[:end].mean() < 0.5 or dark[-end:].mean() < 0.5:
+            return False
+    return True
+
+
+def _darkness(grey: np.ndarray, lines: _Lines, paper: float) -> float:
+    """How much darker than ``paper`` a typical one of ``lines`` is in ``grey`` (the median over the
+    lines of each line's darkest row, by its median: where digits cross a line hardly counts)."""
+    h, w = grey.shape
+    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), lines.angle, 1.0)
+    turned = cv2.warpAffine(grey, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=int(paper))
+    rows = np.median(turned, axis=1)
+    return paper - float(np.median([rows[r].min() for r in lines.rows]))
+
+
+def _runs(rows: np.ndarray) -> list[np.ndarray]:
+    """The runs of consecutive True entries of ``rows`` (bool), as index arrays."""
+    index = np.flatnonzero(rows)
+    return [] if index.size == 0 else np.split(index, np.flatnonzero(np.diff(index) > 1) + 1)
+
+
+def _row_cover(on: np.ndarray, angle: float) -> np.ndarray:
+    """Per row of ``on`` (0/1, or each pixel's share that is on) turned by ``angle`` degrees: the share
+    of the row's pixels (those inside the picture) that are on; rows less than half inside count 0."""
+    h, w = on.shape
+    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
+    # Two channels turned at once: the map, and where the picture is.
+    both = cv2.warpAffine(cv2.merge([on, np.ones_like(on)]), matrix, (w, h), flags=cv2.INTER_NEAREST)
+    sums = cv2.reduce(both, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32F).reshape(h, 2).astype(np.float64)
+    cover = sums[:, 0] / np.maximum(sums[:, 1], 1.0)
+    cover[sums[:, 1] < 0.5 * w] = 0
+    return cover
+
+
+def _draw(centres: list[float], angle: float, thickness: int, shape: tuple[int, int], f: int) -> np.ndarray:
+    """A full-size 0/255 mask (``shape``: rows, columns) of lines found in the copy ``f`` times smaller:
+    rows ``centres`` of the copy turned by ``angle`` degrees about its centre."""
+    h, w = shape
+    sh, sw = h // f, w // f
+    inverse = cv2.invertAffineTransform(cv2.getRotationMatrix2D((sw / 2.0, sh / 2.0), angle, 1.0))
+    mask = np.zeros((h, w), np.uint8)
+    for y in centres:
+        ends = np.array([[-sw, y, 1.0], [2 * sw, y, 1.0]]) @ inverse.T
+        # Copy pixel centres sit at (i + 0.5) * f in full-size pixels; 4 fractional bits.
+        p, q = ((ends + 0.5) * f - 0.5) * 16
+        cv2.line(mask, (int(p[0]), int(p[1])), (int(q[0]), int(q[1])), 255, max(1, thickness), cv2.LINE_8, 4)
+    return mask

@@ -1,0 +1,116 @@
+"""The printed lines of squared and ruled paper are painted over before the ink is looked for
+(preprocessing/paper.py); other lines, and everything that is no ruling, are left alone."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from preprocessing import preprocess, segment
+from preprocessing.paper import erase_paper_lines, find_paper_lines
+from tests.corpus import blank_grainy_photo, condition_samples
+
+PAPER = (240, 238, 230)
+LIGHT_BLUE = (150, 190, 230)
+
+
+def notebook(size: int = 400, spacing: float = 40, squared: bool = True, colour=LIGHT_BLUE, angle: float = 0.0,
+             width: int = 1, first: float = 13) -> np.ndarray:
+    """RGB paper with printed lines ``spacing`` px apart (both ways when ``squared``), turned ``angle`` degrees."""
+    big = np.full((2 * size, 2 * size, 3), PAPER, np.uint8)
+    k = first
+    while k < 2 * size:
+        cv2.line(big, (0, int(k)), (2 * size, int(k)), colour, width, cv2.LINE_AA)
+        if squared:
+            cv2.line(big, (int(k), 0), (int(k), 2 * size), colour, width, cv2.LINE_AA)
+        k += spacing
+    turn = cv2.getRotationMatrix2D((size, size), angle, 1.0)
+    middle = slice(size // 2, size // 2 + size)
+    return np.ascontiguousarray(cv2.warpAffine(big, turn, (2 * size, 2 * size))[middle, middle])
+
+
+def with_digit(paper: np.ndarray, strokes: list[list[tuple[int, int]]], ink=(30, 35, 90), width: int = 7) -> np.ndarray:
+    image = paper.copy()
+    for stroke in strokes:
+        cv2.polylines(image, [np.array(stroke, np.int32)], False, ink, width, cv2.LINE_AA)
+    return image
+
+
+SEVEN = [[(150, 110), (260, 110), (185, 300)]]
+ONE = [[(200, 100), (200, 300)]]
+
+
+@pytest.mark.parametrize("squared", [True, False])
+@pytest.mark.parametrize("angle", [0.0, 2.5])
+def test_a_ruling_is_found_and_painted_over(squared: bool, angle: float) -> None:
+    paper = notebook(squared=squared, angle=angle)
+    found = find_paper_lines(cv2.cvtColor(paper, cv2.COLOR_RGB2GRAY))
+    assert found is not None and [upright for _, _, upright in found] == ([False, True] if squared else [False])
+    clean = erase_paper_lines(paper)
+    # Away from the corners the turned copy left bare, the page is paper again.
+    inner = cv2.cvtColor(clean, cv2.COLOR_RGB2GRAY)[40:-40, 40:-40].astype(int)
+    assert np.abs(inner - int(np.median(inner))).max() <= 12
+
+
+@pytest.mark.parametrize("squared", [True, False])
+def test_a_blank_notebook_page_is_no_digit(classifier, squared: bool) -> None:
+    # Its lines are the darkest thing on it: with them gone nothing is left (it was read "7" or "0").
+    page = notebook(squared=squared)
+    assert classifier.predict(page).digit is None
+    reading = classifier.read(page)
+    assert reading.text == "" and reading.reason
+
+
+def test_a_row_of_stems_as_dark_as_the_ink_is_no_ruling() -> None:
+    # Three 1s evenly spaced on plain paper, their stems filling most of the picture's height.
+    image = with_digit(np.full((260, 400, 3), PAPER, np.uint8), [[(x, 40), (x, 220)] for x in (80, 200, 320)], width=9)
+    assert erase_paper_lines(image) is image
+
+
+def test_a_stroke_keeps_its_ink_where_it_crosses_a_line() -> None:
+    image = with_digit(notebook(), ONE)
+    clean = cv2.cvtColor(erase_paper_lines(image), cv2.COLOR_RGB2GRAY)
+    # The 1's stem crosses the lines at rows 13 + 40k: its ink is still there, the lines beside it are not.
+    for row in (133, 173, 213, 253):
+        assert clean[row, 198:203].max() < 110, f"the stroke lost its ink at row {row}"
+        assert clean[row, 300:340].min() > 200, f"the line at row {row} is still there"
+
+
+@pytest.mark.parametrize("squared", [True, False])
+def test_a_digit_on_notebook_paper_is_read(classifier, squared: bool) -> None:
+    # Close up: the digit spans a few squares or sits between two rules, the lines through it.
+    image = with_digit(notebook(spacing=90 if squared else 170, squared=squared, width=2, first=23), SEVEN)
+    prediction = classifier.predict(image)
+    assert prediction.digit == 7 and "paper lines removed" in prediction.steps
+    assert classifier.read(image).text == "7"
+
+
+def test_lines_as_dark_as_the_ink_are_left_to_the_line_finder() -> None:
+    # Two dark lines around a digit (a form's box, an underline): not a printed ruling.
+    image = with_digit(notebook(spacing=170, squared=False, colour=(30, 35, 90), width=3, first=23), ONE)
+    assert erase_paper_lines(image) is image
+
+
+@pytest.mark.parametrize("name", ["pen/photo", "pen/scan", "pen/underlined", "pen/edge-line-scan", "pen/textured-paper",
+                                  "pen/dithered-scan", "style/cropped-big", "pen/canvas-alpha"])
+def test_pictures_without_a_ruling_are_left_as_they_are(name: str) -> None:
+    samples = condition_samples(name, 20, seed=0)
+    touched = [i for i, s in enumerate(samples) if erase_paper_lines(s.image) is not s.image]
+    # An edge-line scan's light box lines may go too (they are not the digit); nothing else is touched.
+    assert len(touched) <= (3 if "edge-line" in name else 0), touched
+
+
+def test_grain_and_stripes_are_no_ruling() -> None:
+    rng = np.random.default_rng(3)
+    grain = blank_grainy_photo(rng, 500)
+    assert erase_paper_lines(grain) is grain
+    dark = np.zeros((300, 300, 3), np.uint8)
+    assert erase_paper_lines(dark) is dark  # light lines on a dark page: not paper
+
+
+def test_segmentation_does_not_see_the_squares_as_digits() -> None:
+    image = with_digit(notebook(spacing=60), SEVEN)
+    seg = segment(image)
+    assert len(seg.regions) == 1 and "paper lines removed" in seg.steps
+    assert preprocess(image).ok
