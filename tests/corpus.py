@@ -595,6 +595,62 @@ def _underlined(rng, label, source):
     return _jpeg(np.clip(image, 0, 255).astype(np.uint8), int(rng.integers(50, 95)))
 
 
+# Printed lines of notebooks: light blue, grey, or the pale violet of French school paper (RGB
+# taken off the paper's colour per channel, low and high).
+_RULINGS = [((50, 20, 0), (110, 60, 15)), ((40, 40, 40), (90, 90, 90)), ((10, 50, 10), (40, 100, 40))]
+
+
+def _notebook(rng, label, source):
+    """A phone photo of a digit written in a squared or ruled notebook (``notebook_photo``)."""
+    size = int(rng.integers(300, 700))
+    height, _, centre = _place(rng, size, (0.25, 0.6))
+    cov = _shape(rng, label, size, height, size * rng.uniform(0.012, 0.035), centre, source)
+    return notebook_photo(rng, cov, height)
+
+
+def notebook_photo(rng: np.random.Generator, cov: np.ndarray, height: float) -> np.ndarray:
+    """A phone photo of writing (``cov``: ink coverage 0..1, ``height``: the digits' height in px) in a
+    squared or ruled notebook: the paper's thin printed lines run across the whole photo, through
+    the digits and around them (squares of half to nine tenths of the digits' height; ruled lines
+    0.9-1.4 digit heights apart, the digits sitting on one), a few degrees askew, as wide as the
+    photo's zoom makes them (1-2% of the digits' height)."""
+    rows, cols = cov.shape
+    squared = rng.random() < 0.6
+    spacing = height * (rng.uniform(0.5, 0.9) if squared else rng.uniform(0.9, 1.4))
+    ys = np.nonzero(cov > 0.3)[0]
+    # Ruled: one line a little under the digits' foot (or touching it); squared: anywhere.
+    first = ys.max() + height * rng.uniform(-0.03, 0.08) if not squared and ys.size else rng.uniform(0, spacing)
+    up = 16 * 4  # lines drawn 4x finer with 4 fractional bits, then shrunk: sub-pixel widths
+    big = np.zeros((rows * 4, cols * 4), np.uint8)
+    # Printed lines are 0.1-0.2 mm wide, a digit 7-10 mm tall: the closer the photo, the wider they are.
+    thickness = max(2, round(4 * height * rng.uniform(0.008, 0.025)))
+    angle = np.radians(rng.uniform(-3, 3))
+    c, s_ = np.cos(angle), np.sin(angle)
+    cx, cy = cols / 2, rows / 2
+    reach = max(rows, cols)
+    for k in range(-int(2 * reach / spacing) - 2, int(2 * reach / spacing) + 3):
+        offset = first + k * spacing - cy
+        for vertical in ((False, True) if squared else (False,)):
+            # A line at distance ``offset`` from the centre, normal to it turned by ``angle``.
+            nx, ny = (c, -s_) if vertical else (s_, c)
+            px, py = cx + offset * nx, cy + offset * ny
+            dx, dy = -ny * 2 * reach, nx * 2 * reach
+            p = (int((px - dx) * up), int((py - dy) * up))
+            q = (int((px + dx) * up), int((py + dy) * up))
+            cv2.line(big, p, q, 255, thickness, cv2.LINE_AA, 4)
+    lines = cv2.resize(big, (cols, rows), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    paper = rng.uniform([215, 210, 195], [255, 252, 245]).astype(np.float32)
+    low, high = _RULINGS[rng.integers(len(_RULINGS))]
+    ruling = paper - rng.uniform(low, high).astype(np.float32)
+    pen = rng.uniform([0, 0, 20], [90, 90, 160]).astype(np.float32)
+    image = _compose(cov * rng.uniform(0.8, 1.0), _compose(lines, np.broadcast_to(paper, (rows, cols, 3)), ruling), pen)
+    light = _lighting(rng, rows) if rows == cols else cv2.resize(_lighting(rng, 256), (cols, rows))
+    image = image * light[:, :, None]
+    image = image + rng.standard_normal(image.shape, dtype=np.float32) * np.float32(rng.uniform(2, 6))
+    image = cv2.GaussianBlur(np.clip(image, 0, 255).astype(np.uint8), (0, 0), rng.uniform(0.5, 1.2))
+    return _jpeg(image, int(rng.integers(40, 85)))
+
+
 _RENDERERS: dict[str, Callable] = {
     "canvas-alpha": _canvas_alpha,
     "white-on-black": _white_on_black,
@@ -611,6 +667,7 @@ _RENDERERS: dict[str, Callable] = {
     "corner-shadow": _corner_shadow,
     "underlined": _underlined,
     "textured-page": _textured_page,
+    "notebook": _notebook,
 }
 # Fonts are shown on a subset of backgrounds: they are print, not handwriting.
 # The first 13 conditions keep their order (each condition's random stream is seeded by its
@@ -622,7 +679,7 @@ _CONDITIONS = [("pen", name) for name in list(_RENDERERS)[:9]] + [
     ("font", "tiny-crop"),
 ] + [("pen", name) for name in list(_RENDERERS)[9:14]] + [("font", "textured-paper"), ("font", "edge-line-scan")] + [
     ("style", name) for name in STYLES
-] + [("pen", "textured-page")]
+] + [("pen", "textured-page"), ("pen", "notebook")]
 
 
 def condition_names() -> list[str]:

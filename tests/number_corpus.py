@@ -10,7 +10,8 @@ little, they sit on a slightly wavy baseline, and the gaps between them are natu
 * ``ruled``: written on ruled paper or underlined, the line close under or touching the digits.
 
 The composed ink is then rendered like an input people give: the app's canvas, a transparent
-canvas, a phone photo of paper, a grey scan, a hair-thin pen or a fat marker.
+canvas, a phone photo of paper, a grey scan, a hair-thin pen, a fat marker, or a phone photo of a
+squared or ruled notebook page, its printed lines through the digits (``tests.corpus.notebook_photo``).
 
     from tests.number_corpus import generate_numbers
     numbers = generate_numbers(mnist_test_images, mnist_test_labels, n_per_condition=40, seed=0)
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tests.corpus import _jpeg, _lighting
+from tests.corpus import _jpeg, _lighting, notebook_photo
 
 LAYOUTS = ("apart", "touching", "broken", "ruled")
 MAX_DIGITS = 8
@@ -183,6 +184,14 @@ def _thin_pen(cov, rng):
     return np.round(255 * (1 - np.clip(line * 1.6, 0, 1))).astype(np.uint8)
 
 
+def _notebook(cov, rng):
+    """A phone photo of the number written in a squared or ruled notebook, the paper's lines through it."""
+    cov = _resized(cov, int(rng.integers(160, 420)))
+    ys = np.nonzero(cov > 0.3)[0]
+    # The digits' height: their ink's extent, less the baseline's waver.
+    return notebook_photo(rng, cov, (ys.max() - ys.min() + 1) / 1.1)
+
+
 def _fat_marker(cov, rng):
     cov = _resized(cov, int(rng.integers(200, 281)))
     k = int(rng.integers(5, 10))
@@ -198,7 +207,20 @@ RENDERERS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = 
     "scan": _scan,
     "thin-pen": _thin_pen,
     "fat-marker": _fat_marker,
+    "notebook": _notebook,
 }
+# Each condition's random stream is seeded by its place among the conditions as first made (the
+# first six renderers, layout by layout), so older conditions render exactly as before; newer ones
+# are numbered after them.
+_FIRST_RENDERERS = 6
+
+
+def _stream(layout: str, renderer: str) -> int:
+    """The index seeding a condition's random stream (see ``_FIRST_RENDERERS``)."""
+    k, lay = list(RENDERERS).index(renderer), LAYOUTS.index(layout)
+    if k < _FIRST_RENDERERS:
+        return lay * _FIRST_RENDERERS + k
+    return len(LAYOUTS) * _FIRST_RENDERERS + lay * (len(RENDERERS) - _FIRST_RENDERERS) + k - _FIRST_RENDERERS
 
 
 def condition_names() -> list[str]:
@@ -214,8 +236,8 @@ def generate_numbers(
     A touching number has at least two digits.
     """
     samples = []
-    for index, (layout, renderer) in enumerate((lay, ren) for lay in LAYOUTS for ren in RENDERERS):
-        rng = np.random.default_rng([seed, index])
+    for layout, renderer in ((lay, ren) for lay in LAYOUTS for ren in RENDERERS):
+        rng = np.random.default_rng([seed, _stream(layout, renderer)])
         for k in range(n_per_condition):
             length = k % MAX_DIGITS + 1
             if layout == "touching":
