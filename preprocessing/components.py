@@ -634,7 +634,13 @@ def select_digit(ink: np.ndarray) -> DigitSelection:
         x, y, bw, bh = boxes[i]
         piece = labels[y - ry : y - ry + bh, x - rx : x - rx + bw] == i + 1
         strokes[i] = stroke_width(piece) < _STROKE_LIKE * min(bw, bh) or _has_loop(piece)
-    junk = np.array([_is_junk(i, boxes, areas, touches, strokes, h, w) for i in range(len(areas))], bool)
+    # A frame or box is a closed outline; an open one round the image is a digit's thin stroke (a 0
+    # broken at the top in a tiny crop, its crumb inside).
+    closed = np.zeros(len(areas), bool)
+    for i in np.flatnonzero(_outlines(boxes, areas, h, w)):
+        x, y, bw, bh = boxes[i]
+        closed[i] = _has_loop(labels[y - ry : y - ry + bh, x - rx : x - rx + bw] == i + 1)
+    junk = np.array([_is_junk(i, boxes, areas, touches, strokes, closed, h, w) for i in range(len(areas))], bool)
 
     # Prefer components that do not touch the border; fall back to those that do (a tight
     # crop's digit touches its frame), and only then to ones that look like frames or edges.
@@ -722,15 +728,21 @@ def _has_loop(piece: np.ndarray) -> bool:
     return bool(holes) and max(holes) >= _LOOP * piece.size
 
 
+def _outlines(boxes: np.ndarray, areas: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Pieces thin for their box (under a fifth of it inked) spanning most of the image both ways."""
+    return (boxes[:, 2] >= 0.7 * w) & (boxes[:, 3] >= 0.7 * h) & (areas < 0.2 * boxes[:, 2] * boxes[:, 3])
+
+
 def _is_junk(
-    i: int, boxes: np.ndarray, areas: np.ndarray, touches: np.ndarray, strokes: np.ndarray, h: int, w: int
+    i: int, boxes: np.ndarray, areas: np.ndarray, touches: np.ndarray, strokes: np.ndarray, closed: np.ndarray,
+    h: int, w: int,
 ) -> bool:
     """Frames, ruled lines along an edge, and big blobs from the image border (table, shadow), but
-    not a big piece made of strokes (``strokes``: a bold digit cut by the edge of its crop)."""
+    not a big piece made of strokes (``strokes``: a bold digit cut by the edge of its crop).
+    ``closed``: which outlines enclose paper (frames and boxes do)."""
     x, y, bw, bh = boxes[i]
-    fill = areas[i] / float(bw * bh)
-    # A thin outline around most of the image with ink inside it: a frame or box.
-    if bw >= 0.7 * w and bh >= 0.7 * h and fill < 0.2:
+    # A thin closed outline around most of the image with ink inside it: a frame or box.
+    if closed[i]:
         right, bottom = boxes[:, 0] + boxes[:, 2], boxes[:, 1] + boxes[:, 3]
         inside = (boxes[:, 0] > x) & (boxes[:, 1] > y) & (right < x + bw) & (bottom < y + bh)
         inside[i] = False
