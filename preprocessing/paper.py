@@ -4,11 +4,12 @@ A digit written in a squared or ruled notebook and photographed has the paper's 
 and all around it; traced as ink they join its strokes into a net ("noise", or a 1 read as 4).
 A printed ruling is told from a digit's strokes by what it is: straight lines running on across
 the whole picture (a few degrees of skew), evenly spaced (three or more; beside them, the lines
-the other way at right angles), or on clean paper fewer lines that each run from end to end,
-thin; and always printed lighter than the ink (the stems of a row of digits can be as evenly
-spaced, a pen's underline as straight). Such lines are painted over with the paper beside them
-before the ink is looked for: a stroke crossing a line keeps its ink there (the paint comes from
-across the line, and the stroke runs on past it that way), a stroke lying along a line goes with it.
+the other way at right angles), or on clean paper other lines that each run from end to end,
+thin (two rules of a close-up, a margin line); and always printed lighter than the ink (the
+stems of a row of digits can be as evenly spaced, a pen's underline as straight). Such lines
+are painted over with the paper beside them before the ink is looked for: a stroke crossing a
+line keeps its ink there (the paint comes from across the line, and the stroke runs on past it
+that way), a stroke lying along a line goes with it.
 
     clean = erase_paper_lines(image)   # the image itself when it has no ruling
 
@@ -26,8 +27,9 @@ import numpy as np
 # Lines are looked for on a copy whose longer side is at most this long, its shorter at least this (if it was).
 _THUMB_SIDE = 256
 _THUMB_SHORT = 128
-# Skews tried (degrees): a page photographed a little askew.
+# Skews tried (degrees): a page photographed a little askew; rows at least this long tell them apart.
 _ANGLES = np.arange(-4.0, 4.01, 0.5)
+_SKEW_ROW = 64
 # Darker than the paper around it by this much (grey levels, in the copy) is line.
 _MIN_CONTRAST = 10
 # A line darkens at least this share of the picture's width (a digit's strokes cross it elsewhere).
@@ -40,9 +42,9 @@ _MIN_GAP = 6
 # Darker pictures (median grey) are not paper with printed lines on it.
 _LIGHT_PAPER = 100
 # Printed lines are lighter than the ink: darker than the paper by at most this share of what the
-# darkest pixels (this percentile: the ink) are (the corpus's notebook lines: 0.45 at most; a row of
-# digits' stems, an underline drawn with the pen: 0.9 and more).
-_LIGHTER = 0.6
+# darkest pixels (this percentile: the ink) are (the corpus's ruling: 0.45 at most, a red margin line
+# 0.5-0.7; a row of digits' stems, an underline drawn with the pen: 0.9 and more).
+_LIGHTER = 0.7
 _INK_PERCENTILE = 0.2
 # Fewer or uneven lines count only on clean paper (a typical row between them at most this much
 # covered), each thin (at most this share of the picture across it, soft edges included) and dark
@@ -76,18 +78,29 @@ def erase_paper_lines(image: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class _Lines:
     """Lines across a map turned by ``angle`` degrees: their centre rows there (``rows``: each line's
-    rows, soft edges included), their spacing when evenly spaced (else None), and ``between``: how
-    much of a typical row is covered (grain covers every row; clean paper between lines, none)."""
+    rows, soft edges included); ``gap``: the spacing of those of them that are evenly spaced
+    (``even``), None when there is no such family; ``between``: how much of a typical row is covered
+    (grain covers every row; clean paper between lines, none)."""
 
     angle: float
     centres: list[float]
     rows: list[np.ndarray]
     gap: float | None
+    even: np.ndarray
     between: float
 
     @property
     def thickness(self) -> int:
         return int(max(len(r) for r in self.rows))
+
+    def only(self, keep: np.ndarray) -> _Lines | None:
+        """The lines where ``keep`` is true (None when none is)."""
+        if not keep.any():
+            return None
+        index = np.flatnonzero(keep)
+        gap = self.gap if self.even[index].any() else None
+        centres, rows = [self.centres[i] for i in index], [self.rows[i] for i in index]
+        return _Lines(self.angle, centres, rows, gap, self.even[index], self.between)
 
 
 def find_paper_lines(grey: np.ndarray) -> list[tuple[np.ndarray, int, bool]] | None:
@@ -113,36 +126,46 @@ def find_paper_lines(grey: np.ndarray) -> list[tuple[np.ndarray, int, bool]] | N
     candidates = {upright: _search(view) for upright, view in maps.items()}
 
     def printed(lines: _Lines | None, upright: bool) -> _Lines | None:
-        # Printed lighter than the ink (a row of digits' stems can be as evenly spaced as a ruling);
-        # fewer or uneven lines (a close-up shows two) only on clean paper.
+        """The lines of ``lines`` that are the paper's. Printed lighter than the ink (a row of digits'
+        stems can be as evenly spaced as a ruling): the evenly spaced ones, and on clean paper the others
+        that each run from end to end, thin (a close-up of ruled paper shows two; a margin line)."""
         if lines is None:
             return None
-        if lines.gap is None and (lines.between > _BETWEEN or not _printed_across(maps[upright], lines)):
+        loose = ~lines.even
+        if lines.between <= _BETWEEN and loose.any():
+            turned = _turned(maps[upright], lines.angle)
+            loose &= np.array([_printed_across(turned, c, r) for c, r in zip(lines.centres, lines.rows)])
+        else:
+            loose[:] = False
+        keep = lines.even | loose
+        found = lines.only(keep)
+        if found is None:
             return None
-        darkness = _darkness(views[upright], lines, paper)
-        if darkness <= _LIGHTER * ink:
-            return lines
-        if lines.gap is None:
-            return None
+        if _darkness(views[upright], found, paper) <= _LIGHTER * ink:
+            return found
         # As dark as the darkest ink, a ruling is the paper's only when nothing is left without it (and
         # the other way's lines): a blank page. The stems of a row of digits leave the rest of the digits.
+        ruling = lines.only(lines.even)
+        if ruling is None:
+            return None
         bare = small.copy()
-        for way, found in candidates.items():
-            if found is not None and found.gap is not None:
-                mask = _draw(found.centres, found.angle, found.thickness + 2, views[way].shape, 1)
+        for way, other in candidates.items():
+            family = None if other is None else other.only(other.even)
+            if family is not None:
+                mask = _draw(family.centres, family.angle, family.thickness + 2, views[way].shape, 1)
                 bare[(mask.T if way else mask) > 0] = int(paper)
         left = paper - float(np.percentile(bare, _INK_PERCENTILE))
-        return lines if left <= _LIGHTER * darkness else None
+        return ruling if left <= _LIGHTER * _darkness(views[upright], ruling, paper) else None
 
     rulings: dict[bool, _Lines | None] = {upright: printed(found, upright) for upright, found in candidates.items()}
     for upright in (False, True):
         other = rulings[not upright]
-        if rulings[upright] is None and other is not None and other.gap is not None:
+        if (rulings[upright] is None or rulings[upright].gap is None) and other is not None and other.gap is not None:
             # Squared paper: beside a family of evenly spaced lines, the other way at right angles and
             # the same spacing, even one or two lines are the paper's.
             tries = [printed(_lines(maps[upright], -other.angle + turn, other.gap), upright) for turn in (-0.5, 0.0, 0.5)]
             even = [t for t in tries if t is not None and t.gap is not None]
-            rulings[upright] = max(even, key=lambda t: len(t.centres), default=None)
+            rulings[upright] = max(even, key=lambda t: int(t.even.sum()), default=None)
     masks = []
     for upright, ruling in rulings.items():
         if ruling is None:
@@ -163,9 +186,14 @@ def _search(on: np.ndarray) -> _Lines | None:
     if not (cv2.reduce((pooled > 0).astype(np.float32), 1, cv2.REDUCE_AVG).ravel() >= _COVERAGE).any():
         return None
     # The skew: where the rows' coverage is most uneven (lines gathered into few rows), searched coarse
-    # to fine on copies a quarter and half the size.
+    # to fine on copies a quarter and half the size; all at once on a copy whose rows stay _SKEW_ROW
+    # long (a degree must move a row's end by a pixel: short rows, a wide number's upright lines, cannot
+    # tell skews apart on a smaller copy).
     best = 0.0
-    for factor, angles in ((4, _ANGLES[::2]), (2, None)):
+    stages: list[tuple[int, np.ndarray | None]] = [(4, _ANGLES[::2]), (2, None)]
+    if on.shape[1] < 4 * _SKEW_ROW:
+        stages = [(2 if on.shape[1] >= 2 * _SKEW_ROW else 1, _ANGLES)]
+    for factor, angles in stages:
         size = (max(1, on.shape[1] // factor), max(1, on.shape[0] // factor))
         small = cv2.resize(on.astype(np.float32), size, interpolation=cv2.INTER_AREA)
         candidates = angles if angles is not None else np.clip(best + np.arange(-1.0, 1.01, 0.5), _ANGLES[0], _ANGLES[-1])
@@ -175,9 +203,10 @@ def _search(on: np.ndarray) -> _Lines | None:
     return _lines(on, float(best))
 
 
-def _lines(on: np.ndarray, angle: float, gap: float | None = None) -> _Lines | None:
-    """The lines across ``on`` turned by ``angle`` degrees, with their spacing when evenly spaced: at
-    least ``_MIN_LINES`` of them, or any number ``gap`` apart. None when there is no line."""
+def _lines(on: np.ndarray, angle: float, known: float | None = None) -> _Lines | None:
+    """The lines across ``on`` turned by ``angle`` degrees, and which of them are evenly spaced: at
+    least ``_MIN_LINES`` of them, or any number ``known`` apart. None when there is no line."""
+    gap = known
     cover = _row_cover(on, angle)
     if np.count_nonzero(cover >= _COVERAGE) > 0.5 * len(cover):
         return None  # grain or a texture darkens most rows alike
@@ -186,26 +215,40 @@ def _lines(on: np.ndarray, angle: float, gap: float | None = None) -> _Lines | N
     if not runs:
         return None
     centres = [float(np.average(r, weights=cover[r])) for r in runs]
-    gaps = np.diff(centres)
     if gap is None and len(runs) >= _MIN_LINES:
-        gap = float(np.median(gaps))
-    if gap is not None:
-        # Lines hidden under digits leave gaps of a few spacings; at least two gaps of one confirm the
-        # spacing (beside a known spacing, any gaps).
-        steps = np.round(gaps / gap)
-        uneven = np.any(steps < 1) or np.any(np.abs(gaps - steps * gap) > _EVEN * gap)
-        if gap < _MIN_GAP or uneven or (len(runs) >= _MIN_LINES and np.count_nonzero(steps == 1) < 2):
-            gap = None
-    if gap is not None:
-        centres, runs = _fill_in(cover, centres, runs, gap)
-    return _Lines(angle, centres, runs, gap, float(np.median(cover)))
+        gap = float(np.median(np.diff(centres)))
+    even = np.zeros(len(runs), bool)
+    if gap is not None and gap >= _MIN_GAP:
+        even = _on_lattice(np.array(centres), gap)
+        # At least _MIN_LINES on it, two of them one gap apart, to find a spacing (beside a known one, any).
+        steps = np.round(np.diff(np.array(centres)[even]) / gap)
+        if known is None and (even.sum() < _MIN_LINES or np.count_nonzero(steps == 1) < 2):
+            even[:] = False
+    if even.any():
+        centres, runs, even = _fill_in(cover, centres, runs, even, gap)
+    return _Lines(angle, centres, runs, gap if even.any() else None, even, float(np.median(cover)))
 
 
-def _fill_in(cover: np.ndarray, centres: list[float], runs: list[np.ndarray], gap: float) -> tuple[list[float], list[np.ndarray]]:
+def _on_lattice(centres: np.ndarray, gap: float) -> np.ndarray:
+    """Which of ``centres`` lie on the lattice of spacing ``gap`` (within ``_EVEN`` of it) that holds
+    the most of them (a margin line between a squared page's lines is not on it)."""
+    best = np.zeros(len(centres), bool)
+    for phase in centres:
+        offset = (centres - phase) / gap
+        on = np.abs(offset - np.round(offset)) <= _EVEN
+        if on.sum() > best.sum():
+            best = on
+    return best
+
+
+def _fill_in(
+    cover: np.ndarray, centres: list[float], runs: list[np.ndarray], even: np.ndarray, gap: float
+) -> tuple[list[float], list[np.ndarray], np.ndarray]:
     """Add the lines of an evenly spaced family that digits hide: where one is due (a whole number of
-    gaps from the others) and at least half as much of its row is dark as a line needs."""
-    found = list(zip(centres, runs))
-    start = centres[0] - gap * np.floor(centres[0] / gap)
+    gaps from the family's) and at least half as much of its row is dark as a line needs."""
+    found = list(zip(centres, runs, even))
+    family = [c for c, e in zip(centres, even) if e]
+    start = family[0] - gap * np.floor(family[0] / gap)
     reach = max(1, int(round(_EVEN * gap)))
     for due in np.arange(start, len(cover), gap):
         if min(abs(due - c) for c in centres) <= 2 * reach:
@@ -214,33 +257,36 @@ def _fill_in(cover: np.ndarray, centres: list[float], runs: list[np.ndarray], ga
         if hi <= lo or cover[lo:hi].max() < _COVERAGE / 2:
             continue
         peak = lo + int(np.argmax(cover[lo:hi]))
-        rows = np.arange(max(0, peak - 1), min(len(cover), peak + 2))
-        found.append((float(peak), rows))
+        found.append((float(peak), np.arange(max(0, peak - 1), min(len(cover), peak + 2)), True))
     found.sort(key=lambda item: item[0])
-    return [c for c, _ in found], [r for _, r in found]
+    return [c for c, _, _ in found], [r for _, r, _ in found], np.array([e for _, _, e in found], bool)
 
 
-def _printed_across(on: np.ndarray, lines: _Lines) -> bool:
-    """Whether each of ``lines`` is thin (``_THIN`` of the picture across it) and runs from one end of
-    ``on`` to the other: dark along most of its first and last ``_END`` (a digit's straight stroke,
-    a 4's stem, a 7's bar, stops short of the picture's ends; a printed line does not)."""
+def _turned(on: np.ndarray, angle: float) -> np.ndarray:
+    """``on`` (uint8 0/1) turned by ``angle`` degrees about its centre; 2 where the picture is not."""
     h, w = on.shape
-    if lines.thickness > max(3, _THIN * h):
+    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
+    return cv2.warpAffine(on, matrix, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=2)
+
+
+def _printed_across(turned: np.ndarray, centre: float, rows: np.ndarray) -> bool:
+    """Whether the line at ``centre`` (``rows`` of the map ``turned`` as the line lies, see ``_turned``)
+    is thin (``_THIN`` of the picture across it), clear of the picture's edge, and runs from one end of
+    the picture to the other: dark along most of its first and last ``_END`` (a digit's straight
+    stroke, a 4's stem, a 7's bar, stops short of the picture's ends; a printed line does not)."""
+    h = turned.shape[0]
+    if len(rows) > max(3, _THIN * h):
         return False
     # A line along the picture's edge is its border, a box side or a scanner edge (``components.find_lines``).
-    if any(min(c, h - 1 - c) < max(3.0, _THIN * h) for c in lines.centres):
+    if min(centre, h - 1 - centre) < max(3.0, _THIN * h):
         return False
-    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), lines.angle, 1.0)
-    both = cv2.warpAffine(cv2.merge([on, np.ones_like(on)]), matrix, (w, h), flags=cv2.INTER_NEAREST)
-    inside = np.flatnonzero(both[h // 2, :, 1])
+    band = turned[rows[0] : rows[-1] + 1]
+    inside = np.flatnonzero((band != 2).all(axis=0))
     if inside.size == 0:
         return False
+    dark = cv2.dilate((band == 1).astype(np.uint8), np.ones((3, 3), np.uint8)).max(axis=0)[inside]
     end = max(2, int(_END * inside.size))
-    for rows in lines.rows:
-        dark = cv2.dilate(both[rows[0] : rows[-1] + 1, :, 0], np.ones((3, 3), np.uint8)).max(axis=0)[inside]
-        if dark[:end].mean() < 0.5 or dark[-end:].mean() < 0.5:
-            return False
-    return True
+    return bool(dark[:end].mean() >= 0.5 and dark[-end:].mean() >= 0.5)
 
 
 def _darkness(grey: np.ndarray, lines: _Lines, paper: float) -> float:

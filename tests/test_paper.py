@@ -68,6 +68,29 @@ def test_a_row_of_stems_as_dark_as_the_ink_is_no_ruling() -> None:
     assert erase_paper_lines(image) is image
 
 
+@pytest.mark.parametrize("squared", [False, True])
+def test_a_margin_line_is_painted_over(classifier, squared: bool) -> None:
+    # A red margin line down the whole page: lighter than the ink, though not by much; on squared paper
+    # off the squares' lattice (taken for part of the squares, it made them uneven: none were found).
+    paper = notebook(spacing=60, first=43) if squared else np.full((400, 400, 3), PAPER, np.uint8)
+    image = with_digit(paper, SEVEN)
+    cv2.line(image, (300, -5), (304, 405), (190, 70, 80), 3, cv2.LINE_AA)
+    clean = erase_paper_lines(image)
+    assert clean is not image
+    grey = cv2.cvtColor(clean, cv2.COLOR_RGB2GRAY)
+    assert grey[:, 295:310].min() > 200 and grey[320:, :].min() > 200  # the margin, and the squares below the 7
+    assert classifier.predict(image).digit == 7
+
+
+@pytest.mark.parametrize("name, seed, index", [("pen/thin-pen", 0, 44), ("pen/thin-pen", 0, 94), ("pen/thin-pen", 3, 27),
+                                               ("style/cropped-big", 0, 52)])
+def test_a_digits_own_straight_stroke_is_no_printed_line(name: str, seed: int, index: int) -> None:
+    # A thin pen's 4 stem or 7 bar is a straight line lighter than its darkest pixels, but stops short of
+    # the picture's ends; a bold print's base lies along the picture's edge. (A first version took them.)
+    image = condition_samples(name, index + 1, seed)[index].image
+    assert erase_paper_lines(image) is image
+
+
 def test_a_stroke_keeps_its_ink_where_it_crosses_a_line() -> None:
     image = with_digit(notebook(), ONE)
     clean = cv2.cvtColor(erase_paper_lines(image), cv2.COLOR_RGB2GRAY)
