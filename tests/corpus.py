@@ -613,7 +613,8 @@ def notebook_photo(rng: np.random.Generator, cov: np.ndarray, height: float) -> 
     squared or ruled notebook: the paper's thin printed lines run across the whole photo, through
     the digits and around them (squares of half to nine tenths of the digits' height; ruled lines
     0.9-1.4 digit heights apart, the digits sitting on one), a few degrees askew, as wide as the
-    photo's zoom makes them (1-2% of the digits' height)."""
+    photo's zoom makes them (1-2.5% of the digits' height); in a third of them the red or pink
+    margin line too, upright, anywhere across the photo."""
     rows, cols = cov.shape
     squared = rng.random() < 0.6
     spacing = height * (rng.uniform(0.5, 0.9) if squared else rng.uniform(0.9, 1.4))
@@ -643,7 +644,19 @@ def notebook_photo(rng: np.random.Generator, cov: np.ndarray, height: float) -> 
     low, high = _RULINGS[rng.integers(len(_RULINGS))]
     ruling = paper - rng.uniform(low, high).astype(np.float32)
     pen = rng.uniform([0, 0, 20], [90, 90, 160]).astype(np.float32)
-    image = _compose(cov * rng.uniform(0.8, 1.0), _compose(lines, np.broadcast_to(paper, (rows, cols, 3)), ruling), pen)
+    page = _compose(lines, np.broadcast_to(paper, (rows, cols, 3)), ruling)
+    # A third of the photos show the notebook's red or pink margin line, upright, a little wider than
+    # the ruling, anywhere across (its own random stream).
+    margin = np.random.default_rng(rng.integers(1 << 32))
+    if margin.random() < 0.35:
+        band = np.zeros((rows * 4, cols * 4), np.uint8)
+        x = margin.uniform(0.05, 0.95) * cols
+        tilt = rows * np.tan(angle) * margin.uniform(0.8, 1.2)
+        width = max(2, round(4 * height * margin.uniform(0.015, 0.04)))
+        cv2.line(band, (int((x - tilt / 2) * up), -up), (int((x + tilt / 2) * up), (rows + 1) * up), 255, width, cv2.LINE_AA, 4)
+        red = paper * np.array([1.0, margin.uniform(0.35, 0.7), margin.uniform(0.4, 0.75)], np.float32)
+        page = _compose(cv2.resize(band, (cols, rows), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0, page, red)
+    image = _compose(cov * rng.uniform(0.8, 1.0), page, pen)
     light = _lighting(rng, rows) if rows == cols else cv2.resize(_lighting(rng, 256), (cols, rows))
     image = image * light[:, :, None]
     image = image + rng.standard_normal(image.shape, dtype=np.float32) * np.float32(rng.uniform(2, 6))
