@@ -38,6 +38,9 @@ _FRAME = 0.25
 # the paper between them in at most CROP_PAPER_PIECES pieces (of this share of the box or more).
 _HOLES = 2
 _PAPER_PIECE = 0.001
+# Grey levels per unit of colour distance (CIELAB a-b, 8-bit) in the colour look: a green marker on
+# kraft paper lies 25 units from it, the paper's grain about 1.
+_CHROMA_GAIN = 8.0
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,27 @@ def _second_look(
             not _fills_the_frame(again.box, img.shape[:2]) or _cropped_to_it(again)
         ):
             return other, again
-    return _smoothed_look(img, other_reading=True) or (ink, selection)
+    return _smoothed_look(img, other_reading=True) or _chroma_look(img) or (ink, selection)
+
+
+def _chroma_look(img: np.ndarray) -> tuple[InkMap, DigitSelection] | None:
+    """The picture's colour without its brightness, last before "noise": a marker that differs from its
+    paper in hue more than in brightness, on a grain that hides it in brightness (a green marker on
+    kraft paper; grain is light and shade, so the colour plane has next to none). Each pixel's distance
+    from the paper's colour in CIELAB's a-b plane (the median), ``_CHROMA_GAIN`` grey levels per unit,
+    as dark ink on white; what it finds must keep clear of the picture's edges but one."""
+    if img.ndim != 3 or img.shape[2] != 3:
+        return None
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB)
+    a, b = (cv2.extractChannel(lab, k).astype(np.float32) for k in (1, 2))
+    distance = cv2.magnitude(a - float(np.median(a)), b - float(np.median(b)))
+    ink = analyse_ink((255.0 - np.minimum(_CHROMA_GAIN * distance, 255.0)).astype(np.uint8))
+    if ink.status != "ok":
+        return None
+    selection = select_digit(ink.ink)
+    if selection.reason is not None or selection.box is None or _edges_reached(selection.box, img.shape[:2]) > 1:
+        return None
+    return ink, selection
 
 
 def _framed(img: np.ndarray) -> tuple[np.ndarray, int] | None:

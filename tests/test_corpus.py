@@ -56,9 +56,10 @@ MAX_NEW_MISSING = 0.015
 # until coarse grain was smoothed at a wider scale and bold prints kept out of the lighting estimate,
 # 1 until the other reading of 2026-12-07, none since; none on seeds 1-3, 7 and 11 either).
 MAX_TEXTURED_AS_NOISE = 0.0
-# Of the digits small in a big grainy photo (of 100): seed 0 has one, a green 2 on kraft paper that
-# stands out of the grain's ceiling by too little (`ink._over_the_grain`).
-MAX_TEXTURED_PAGE_AS_NOISE = 1
+# Of the digits small in a big grainy photo (of 100): seed 0 had one, a green 2 on kraft paper that
+# stands out of the grain's ceiling by too little (`ink._over_the_grain`), until the colour look before
+# "noise" (`pipeline._chroma_look`, 2026-12-07, seventh session); none since.
+MAX_TEXTURED_PAGE_AS_NOISE = 0
 # Writing-style images called noise, per style class of 100.
 MAX_STYLE_AS_NOISE = 1
 REPORT = Path(__file__).resolve().parent.parent / "artifacts" / "corpus_report.md"
