@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from preprocessing.image import to_display_rgb
+
 # Lines are looked for on a copy whose longer side is at most this long, its shorter at least this (if it was).
 _THUMB_SIDE = 256
 _THUMB_SHORT = 128
@@ -73,6 +75,15 @@ def erase_paper_lines(image: np.ndarray) -> np.ndarray:
         closed = cv2.morphologyEx(out, cv2.MORPH_CLOSE, kernel)
         out = cv2.copyTo(closed, mask, out)
     return cv2.merge([*cv2.split(out), cv2.extractChannel(image, 3)]) if rgba else out
+
+
+def without_paper_lines(image: np.ndarray, steps: dict[str, np.ndarray]) -> np.ndarray:
+    """``erase_paper_lines(image)``, recording the result in ``steps`` as "paper lines removed" when
+    there were any (the pipeline's steps shown in the app)."""
+    erased = erase_paper_lines(image)
+    if erased is not image:
+        steps["paper lines removed"] = to_display_rgb(erased)
+    return erased
 
 
 @dataclass(frozen=True)

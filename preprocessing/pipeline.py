@@ -19,7 +19,7 @@ from preprocessing.components import (
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
 from preprocessing.ink import CROP_INK_PIECES, CROP_PAPER_PIECES, CROP_PIECE, INK_LEVEL, InkMap, analyse_ink, paper_colour
 from preprocessing.normalize import normalize_digit
-from preprocessing.paper import erase_paper_lines
+from preprocessing.paper import without_paper_lines
 from preprocessing.stretch import unstretch
 
 # The kept components are grown by this many pixels so their anti-aliased edges come along.
@@ -39,8 +39,13 @@ _FRAME = 0.25
 _HOLES = 2
 _PAPER_PIECE = 0.001
 # Grey levels per unit of colour distance (CIELAB a-b, 8-bit) in the colour look: a green marker on
-# kraft paper lies 25 units from it, the paper's grain about 1.
+# kraft paper lies 25 units from it, the paper's grain about 1. What it finds must lie at least this
+# many units from the paper (its median), and this many times the typical pixel's distance (a green
+# 2 on kraft and a thin 0 on coloured paper: 21 and 28 units, 15 and 10 times; a cluster of colour
+# noise on blank grainy paper read "2": 4 units, 3 times).
 _CHROMA_GAIN = 8.0
+_CHROMA_INK = 10.0
+_CHROMA_OUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     img = shrink_for_analysis(original)
     scale = original.shape[1] / img.shape[1]
     steps: dict[str, np.ndarray] = {"input": to_display_rgb(img)}
-    img = _without_paper_lines(img, steps)
+    img = without_paper_lines(img, steps)
     # A 1 cropped to its own ink is looked at with paper around it (the frame is cut off the box again).
     framed = _framed(img)
     img, offset = framed if framed is not None else (img, 0)
@@ -119,15 +124,6 @@ def preprocess(image: np.ndarray) -> Preprocessed:
     return Preprocessed(result.digit, None, steps, tuple(int(round(v * scale)) for v in (x, y, w, h)))
 
 
-def _without_paper_lines(img: np.ndarray, steps: dict[str, np.ndarray]) -> np.ndarray:
-    """``img`` with the printed lines of squared or ruled paper painted over (``paper.erase_paper_lines``),
-    shown as a step when there were any."""
-    erased = erase_paper_lines(img)
-    if erased is not img:
-        steps["paper lines removed"] = to_display_rgb(erased)
-    return erased
-
-
 def _smoothed_look(img: np.ndarray, other_reading: bool = False, small_ink: bool = False) -> tuple[InkMap, DigitSelection] | None:
     """The picture looked at with its grain smoothed away, and the digit found there, or None. What a
     smoothed look finds must keep clear of the image's edges, as a digit on paper does (smoothing
@@ -155,8 +151,9 @@ def _second_look(
     background), plain and with the grain smoothed away. What a smoothed look finds must keep clear
     of the image's edges, as a digit on paper does (smoothing fine stripes away leaves the outermost
     one standing); what the plain other reading finds may reach an edge (a bold digit cut by the
-    picture's edge), but not fill the frame. Otherwise the first look stands. ``smoothed``: the
-    first reading was already looked at with its grain smoothed away."""
+    picture's edge), but not fill the frame. Last, the picture's colour without its brightness
+    (``_chroma_look``). Otherwise the first look stands. ``smoothed``: the first reading was already
+    looked at with its grain smoothed away."""
     if ink.status == "ok" and not ink.textured and not smoothed:
         found = _smoothed_look(img)
         if found is not None:
@@ -188,7 +185,11 @@ def _chroma_look(img: np.ndarray) -> tuple[InkMap, DigitSelection] | None:
     if ink.status != "ok":
         return None
     selection = select_digit(ink.ink)
-    if selection.reason is not None or selection.box is None or _edges_reached(selection.box, img.shape[:2]) > 1:
+    if selection.reason is not None or selection.mask is None or selection.box is None:
+        return None
+    # Colour noise (JPEG, the sensor) clusters too: the ink must lie far out in colour, not just out.
+    units = float(np.median(distance[selection.mask > 0]))
+    if units < max(_CHROMA_INK, _CHROMA_OUT * float(np.median(distance))) or _edges_reached(selection.box, img.shape[:2]) > 1:
         return None
     return ink, selection
 

@@ -5,7 +5,7 @@
 
 What is done here, without any network (pure numpy/OpenCV):
 
-0. the printed lines of squared or ruled paper are painted over (``paper.erase_paper_lines``);
+0. the printed lines of squared or ruled paper are painted over (``paper.without_paper_lines``);
 1. the ink map, as for a single digit (``analyse_ink``; with the grain smoothed away where grain passed
    its threshold, ``components.grain_passed``; its other reading before "noise");
 2. ruled lines, underlines, frames and box sides are taken out (``components.find_lines``, the same
@@ -40,7 +40,7 @@ from preprocessing.components import (
 )
 from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
 from preprocessing.ink import INK_LEVEL, analyse_ink
-from preprocessing.paper import erase_paper_lines
+from preprocessing.paper import without_paper_lines
 from preprocessing.stroke import stroke_width
 
 # Pieces are traced at this lower level (hysteresis), as for single digits.
@@ -135,10 +135,7 @@ def segment(image: np.ndarray) -> Segmentation:
     img = shrink_for_analysis(original)
     scale = original.shape[1] / img.shape[1]
     steps: dict[str, np.ndarray] = {"input": to_display_rgb(img)}
-    erased = erase_paper_lines(img)
-    if erased is not img:
-        img = erased
-        steps["paper lines removed"] = to_display_rgb(img)
+    img = without_paper_lines(img, steps)
     ink_map = analyse_ink(img)
     if grain_passed(ink_map):
         # Grain just above the plain threshold (a thin pen on grainy paper, a digit small in a big
