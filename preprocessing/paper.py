@@ -273,11 +273,12 @@ def _fill_in(
     return [c for c, _, _ in found], [r for _, r, _ in found], np.array([e for _, _, e in found], bool)
 
 
-def _turned(on: np.ndarray, angle: float) -> np.ndarray:
-    """``on`` (uint8 0/1) turned by ``angle`` degrees about its centre; 2 where the picture is not."""
-    h, w = on.shape
+def _turned(image: np.ndarray, angle: float, outside: float = 2, flags: int = cv2.INTER_NEAREST) -> np.ndarray:
+    """``image`` turned by ``angle`` degrees about its centre, ``outside`` where the picture is not (2 for
+    a 0/1 map)."""
+    h, w = image.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
-    return cv2.warpAffine(on, matrix, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=2)
+    return cv2.warpAffine(image, matrix, (w, h), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=outside)
 
 
 def _printed_across(turned: np.ndarray, centre: float, rows: np.ndarray) -> bool:
@@ -303,10 +304,7 @@ def _printed_across(turned: np.ndarray, centre: float, rows: np.ndarray) -> bool
 def _darkness(grey: np.ndarray, lines: _Lines, paper: float) -> float:
     """How much darker than ``paper`` a typical one of ``lines`` is in ``grey`` (the median over the
     lines of each line's darkest row, by its median: where digits cross a line hardly counts)."""
-    h, w = grey.shape
-    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), lines.angle, 1.0)
-    turned = cv2.warpAffine(grey, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=int(paper))
-    rows = np.median(turned, axis=1)
+    rows = np.median(_turned(grey, lines.angle, int(paper), cv2.INTER_LINEAR), axis=1)
     return paper - float(np.median([rows[r].min() for r in lines.rows]))
 
 
@@ -320,9 +318,8 @@ def _row_cover(on: np.ndarray, angle: float) -> np.ndarray:
     """Per row of ``on`` (0/1, or each pixel's share that is on) turned by ``angle`` degrees: the share
     of the row's pixels (those inside the picture) that are on; rows less than half inside count 0."""
     h, w = on.shape
-    matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
     # Two channels turned at once: the map, and where the picture is.
-    both = cv2.warpAffine(cv2.merge([on, np.ones_like(on)]), matrix, (w, h), flags=cv2.INTER_NEAREST)
+    both = _turned(cv2.merge([on, np.ones_like(on)]), angle, 0)
     sums = cv2.reduce(both, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32F).reshape(h, 2).astype(np.float64)
     cover = sums[:, 0] / np.maximum(sums[:, 1], 1.0)
     cover[sums[:, 1] < 0.5 * w] = 0

@@ -130,14 +130,19 @@ def _smoothed_look(img: np.ndarray, other_reading: bool = False, small_ink: bool
     fine stripes or a checkerboard away leaves the outermost row or a corner square standing); a
     digit small in a big photo (``small_ink``) may be cut by one edge of it."""
     ink = analyse_ink(img, textured=True, other_reading=other_reading, small_ink=small_ink)
+    selection = _digit_within_edges(ink, img.shape[:2], 1 if small_ink else 0)
+    return None if selection is None else (ink, selection)
+
+
+def _digit_within_edges(ink: InkMap, shape: tuple[int, int], edges: int) -> DigitSelection | None:
+    """The digit ``select_digit`` finds in an ink map that has ink, if it reaches at most ``edges`` of
+    the picture's edges (a look that may find smoothed stripes or grain's highs standing at an edge)."""
     if ink.status != "ok":
         return None
     selection = select_digit(ink.ink)
-    if selection.reason is not None or selection.box is None:
+    if selection.reason is not None or selection.box is None or _edges_reached(selection.box, shape) > edges:
         return None
-    if _edges_reached(selection.box, img.shape[:2]) > (1 if small_ink else 0):
-        return None
-    return ink, selection
+    return selection
 
 
 def _second_look(
@@ -182,16 +187,12 @@ def _chroma_look(img: np.ndarray) -> tuple[InkMap, DigitSelection] | None:
     a, b = (cv2.extractChannel(lab, k).astype(np.float32) for k in (1, 2))
     distance = cv2.magnitude(a - float(np.median(a)), b - float(np.median(b)))
     ink = analyse_ink((255.0 - np.minimum(_CHROMA_GAIN * distance, 255.0)).astype(np.uint8))
-    if ink.status != "ok":
-        return None
-    selection = select_digit(ink.ink)
-    if selection.reason is not None or selection.mask is None or selection.box is None:
+    selection = _digit_within_edges(ink, img.shape[:2], 1)
+    if selection is None or selection.mask is None:
         return None
     # Colour noise (JPEG, the sensor) clusters too: the ink must lie far out in colour, not just out.
     units = float(np.median(distance[selection.mask > 0]))
-    if units < max(_CHROMA_INK, _CHROMA_OUT * float(np.median(distance))) or _edges_reached(selection.box, img.shape[:2]) > 1:
-        return None
-    return ink, selection
+    return (ink, selection) if units >= max(_CHROMA_INK, _CHROMA_OUT * float(np.median(distance))) else None
 
 
 def _framed(img: np.ndarray) -> tuple[np.ndarray, int] | None:
