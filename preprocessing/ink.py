@@ -34,8 +34,12 @@ _BACKGROUND_SIDE = 128
 _DITHER_MIXED = 0.4
 # Gaussian (px) that turns a dithered image's dot density back into grey.
 _DITHER_SIGMA = 2.0
-# A single colour channel replaces the luminance only when the ink stands out this much more in it.
-_CHANNEL_GAIN = 1.5
+# A single colour channel replaces the luminance only when the ink stands out this much more in it,
+# over its grain: a pixel's difference from a Gaussian this wide (px, on the thumbnail). (1.5 took the
+# blue channel of a violet number on pink ruled paper, half as grainy as the luminance, in which the
+# number reader's grain test then passed and the paper was read as light ink.)
+_CHANNEL_GAIN = 2.5
+_GRAIN_SIGMA = 2.0
 # In a tight crop, the background's colour and noise are measured away from the digit's edge when
 # that leaves this share of the picture (else over the whole background tone or side).
 _MIN_INNER_BACKGROUND = 0.05
@@ -73,6 +77,14 @@ _LINE_DEPTH = 0.1
 # A side is lined when this much of its outermost row is one tone and as much of the row that far
 # in the other (a line drawn a little skewed, or stopping short of a corner, leaves some of the edge).
 _LINED = 0.75
+# The border tells the ink's polarity when one tone holds all but this share of it, and the other
+# tone's strokes are at most this share of the picture's shorter side wide (a marker digit filling a
+# photo: 0.19 at most; lit and shaded paper of a photo of a number: 0.34).
+_PAPER_BORDER_UNSURE = 0.35
+_TONE_STROKE = 0.25
+# A picture is of two tones (a bold digit and its paper) when its histogram has two peaks with a
+# valley between them at most this share of the lower peak.
+_VALLEY = 0.2
 # A lighting estimate may take in at most this share of the ink's pixels.
 _ABSORBED = 0.2
 
@@ -178,21 +190,21 @@ def _contrast_channel(rgb: np.ndarray) -> np.ndarray:
     ink differs from the paper mostly in hue (a green marker on red paper, blue ink on yellow).
 
     Each candidate is scored on a thumbnail by how far its darkest or brightest half percent lies
-    from its median, in units of its typical variation (paper grain, light falloff).
+    from its median, in units of its grain: the typical difference of a pixel from its
+    neighbourhood. (Not the spread of the whole picture: light falloff and a bold digit filling
+    much of it widen that most where the ink stands out most.)
     """
     # A whole-factor shrink keeps OpenCV's area averaging on its fast path.
     small = shrink_for_analysis(rgb, 2 * _BACKGROUND_SIDE)
     candidates = [cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), *cv2.split(small)]
     scores = []
     for c in candidates:
-        # Percentiles and the median absolute deviation from the histogram (uint8: 256 bins).
+        # Percentiles from the histogram (uint8: 256 bins).
         hist = cv2.calcHist([c], [0], None, [256], [0, 256]).ravel()
         cumulative = np.cumsum(hist) / hist.sum()
         lo, med, hi = np.searchsorted(cumulative, [0.005, 0.5, 0.995])
-        offsets = np.abs(np.arange(256) - med)
-        deviation = np.bincount(offsets, weights=hist, minlength=256)
-        spread = 1.4826 * float(np.searchsorted(np.cumsum(deviation) / hist.sum(), 0.5))
-        scores.append(max(med - lo, hi - med) / max(spread, 2.0))
+        grain = 1.4826 * median_u8(cv2.absdiff(c, cv2.GaussianBlur(c, (0, 0), _GRAIN_SIGMA)))
+        scores.append(max(med - lo, hi - med) / max(grain, 1.0))
     best = int(np.argmax(scores[1:])) + 1
     if scores[best] > _CHANNEL_GAIN * scores[0]:
         return cv2.extractChannel(rgb, best - 1)
@@ -450,6 +462,9 @@ def _lighting(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarra
     strong = max(12, int(4.0 * 1.4826 * median_u8(cv2.convertScaleAbs(residual))))
     darker_mask = (residual < -strong).astype(np.uint8)
     lighter_mask = (residual > strong).astype(np.uint8)
+    tones = _two_tones(small)
+    if dark_ink is None and tones is not None:
+        dark_ink = _paper_at_the_border(small <= tones[0])
     if dark_ink is None:
         dark_ink = int(-residual[darker_mask > 0].sum()) >= 0.5 * int(residual[lighter_mask > 0].sum())
     ink_mask = darker_mask if dark_ink else lighter_mask
@@ -467,15 +482,38 @@ def _lighting(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarra
         while True:
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
             background = cv2.morphologyEx(small, operation, kernel, borderType=cv2.BORDER_REPLICATE)
+            if size >= k:
+                break
             # The estimate must leave the ink out. On grainy paper a bold print's mask is ragged and
             # pinholed, its perimeter makes the stroke look thin, and a kernel sized by it takes in
             # part of the stroke: then a wider kernel is tried.
-            gone = np.abs(small.astype(np.int16) - background)[inner] < 0.5 * abs(ink_level)
-            if size >= k or np.count_nonzero(gone) <= _ABSORBED * np.count_nonzero(inner):
+            against = small.astype(np.int16) - background
+            gone = np.abs(against)[inner] < 0.5 * abs(ink_level)
+            wider = [2 * size - 1] if np.count_nonzero(gone) > _ABSORBED * np.count_nonzero(inner) else []
+            # A bold digit filling much of the wide median's window shows only part of its strokes
+            # against it: measured again against this estimate, a wider stroke needs a wider kernel (a
+            # 7's bar that the picture's edge cuts is out of the check above, and was taken in).
+            again = (against < 0.5 * ink_level) if dark_ink else (against > 0.5 * ink_level)
+            wider.append(int(np.ceil(2.5 * stroke_width(_largest_piece(again.astype(np.uint8))))) + 2)
+            if max(wider, default=0) <= size:
                 break
-            size = min(k, 2 * size - 1) | 1
+            size = min(k, max(wider)) | 1
         background = cv2.GaussianBlur(background, (0, 0), 1.0)
     return cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32), dark_ink
+
+
+def _paper_at_the_border(dark: np.ndarray) -> bool | None:
+    """Whether the ink is dark, when the border of a picture of two tones (``dark``: its dark tone)
+    says, else None: a photo's border is paper, so the tone that holds most of it is the paper. A
+    bold digit filling much of the picture outvotes the paper in the wide median, never along the
+    border. The other tone must be strokes (at most ``_TONE_STROKE`` of the picture's shorter side
+    wide): lit and shaded paper are two tones too."""
+    share = _ring_share(dark)
+    if _PAPER_BORDER_UNSURE < share < 1.0 - _PAPER_BORDER_UNSURE:
+        return None
+    ink = dark if share < 0.5 else ~dark
+    width = stroke_width(_largest_piece(cv2.medianBlur(ink.astype(np.uint8), 5)))
+    return share < 0.5 if width <= _TONE_STROKE * min(dark.shape) else None
 
 
 def _inner_pieces(mask: np.ndarray) -> np.ndarray:
@@ -616,8 +654,7 @@ def _threshold_textured(d: np.ndarray, source: str, noise: float, small_ink: boo
     sigmas = [s for s in _TEXTURE_SIGMAS if s == _TEXTURE_SIGMAS[0] or s <= min(d.shape) / _MIN_SIDES_PER_SIGMA]
     for sigma in sigmas:
         smooth = cv2.GaussianBlur(base, (0, 0), sigma)
-        bias = median_u8(smooth)
-        spread = max(1.0, 1.4826 * median_u8(cv2.absdiff(smooth, np.full_like(smooth, int(bias)))))
+        bias, spread = _grain_level(smooth)
         level = _otsu_split(smooth, bias, spread)
         if level is None and small_ink and sigma < _TEXTURE_SIGMAS[-1]:
             level = _over_the_grain(smooth, bias, spread)
@@ -630,6 +667,33 @@ def _threshold_textured(d: np.ndarray, source: str, noise: float, small_ink: boo
     lifted = cv2.subtract(smooth, np.full_like(smooth, int(bias)))
     kept = cv2.threshold(lifted, int(np.ceil(0.5 * t)) - 1, 0, cv2.THRESH_TOZERO)[1]
     return InkMap(cv2.convertScaleAbs(kept, alpha=INK_LEVEL / t), source, "ok", peak, spread, textured=True)
+
+
+def _two_tones(img: np.ndarray) -> tuple[int, int] | None:
+    """Otsu's split of a uint8 picture and the peak of its lower tone, when its histogram has two
+    peaks with a deep valley between them (at most ``_VALLEY`` of the lower peak: a bold digit and its
+    paper), else None (one tone, or a continuum: grain, light falloff)."""
+    otsu = int(cv2.threshold(img, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[0])
+    if otsu >= 255:
+        return None
+    hist = cv2.GaussianBlur(cv2.calcHist([img], [0], None, [256], [0, 256]).reshape(256, 1), (1, 0), 2.0).ravel()
+    low, high = int(np.argmax(hist[: otsu + 1])), otsu + 1 + int(np.argmax(hist[otsu + 1 :]))
+    return (otsu, low) if hist[low : high + 1].min() <= _VALLEY * min(hist[low], hist[high]) else None
+
+
+def _grain_level(smooth: np.ndarray) -> tuple[float, float]:
+    """The smoothed grain's typical level and spread: the median and its absolute deviation, unless
+    ink lifts them: a bold digit covering a third of the picture lifts the median to the grain's
+    highs and the deviation towards the ink. Then (two tones, the grain's and the ink's) they come
+    from the grain's peak and the values below it: ink lies above the grain only."""
+    bias = median_u8(smooth)
+    spread = max(1.0, 1.4826 * median_u8(cv2.absdiff(smooth, np.full_like(smooth, int(bias)))))
+    tones = _two_tones(smooth)
+    if tones is None or tones[1] == 0:
+        return bias, spread
+    peak = tones[1]
+    below = cv2.calcHist([smooth], [0], None, [256], [0, 256]).ravel()[: peak + 1][::-1]  # by distance under the peak
+    return float(peak), max(1.0, 1.4826 * float(np.searchsorted(np.cumsum(below), below.sum() / 2.0)))
 
 
 def _stands_out(values: np.ndarray, bias: float, spread: float) -> bool:

@@ -374,9 +374,10 @@ def test_marker_on_grainy_paper_is_a_digit(label, seed):
 def test_a_marker_digit_small_in_a_grainy_photo_is_read(classifier):
     """A marker digit a tenth of a 1200 px photo's height on grainy paper. Otsu's split of the
     grain-smoothed look cut the grain itself (too few digit pixels), so the digit was "noise" or came
-    with grain read as its parts: 12 of these 16 were read right, and 4 "noise" or misread. Left: a
-    blue 1 on yellow paper, whose blue channel (where the ink is the brighter) is chosen as the
-    contrast channel by its grain, and the 1 stands out of the grain by too little there."""
+    with grain read as its parts: 12 of these 16 were read right, and 4 "noise" or misread. Then a
+    blue 1 on yellow paper was left, whose blue channel (where the ink is the brighter) was chosen as
+    the contrast channel by its grain; since channels are scored over their grain alone (eighth
+    session of 2026-12-07), all 16 are read (and 48 of 48 over seeds 0-11; 47 before)."""
     marker = np.array([30, 40, 140], np.float32)
     wrong = []
     for seed in range(4):
@@ -387,7 +388,7 @@ def test_a_marker_digit_small_in_a_grainy_photo_is_read(classifier):
             prediction, reading = classifier.predict(image), classifier.read(image)
             if prediction.digit != label or reading.text != str(label):
                 wrong.append((label, seed, prediction.digit, prediction.reason, reading.text))
-    assert len(wrong) <= 1, wrong
+    assert not wrong, wrong
 
 
 def test_a_green_marker_digit_on_kraft_paper_is_never_noise(classifier):
@@ -422,6 +423,11 @@ def test_grainy_paper_alone_has_no_digit(seed):
 def marker_filling_the_photo(label: int, seed: int, cut: bool) -> np.ndarray:
     """A phone photo of grainy paper (each paper kind of the corpus) that a bold marker digit fills
     top to bottom, centred or cut by the left or right edge."""
+    return marker_filling_the_photo_and_its_ink(label, seed, cut)[0]
+
+
+def marker_filling_the_photo_and_its_ink(label: int, seed: int, cut: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``marker_filling_the_photo`` and the digit's coverage (float 0..1)."""
     rng = np.random.default_rng(seed)
     size = 400
     height = rng.uniform(0.75, 0.9) * size
@@ -432,7 +438,7 @@ def marker_filling_the_photo(label: int, seed: int, cut: bool) -> np.ndarray:
     marker = np.asarray(_MARKERS[(seed // 6) % len(_MARKERS)], np.float32)
     texture = _grain(rng, size)[:, :, None]
     image = ((paper + texture) * (1 - cov) + (marker + 0.4 * texture) * cov) * corpus_lighting(rng, size)[:, :, None]
-    return photo_jpeg(image, seed, quality=60)
+    return photo_jpeg(image, seed, quality=60), cov[:, :, 0]
 
 
 @pytest.mark.parametrize("cut", [False, True], ids=["centred", "cut-by-the-edge"])
@@ -444,12 +450,37 @@ def test_a_marker_digit_filling_the_photo_is_never_noise(classifier, cut):
     # (2026-12-07, sixth session), 3 centred and 4 cut read nothing: read from the grainy map, all 7
     # had been read wrong ("18" for a 5, "83" for a 6). Six are blue or red digits given the colour
     # channel where their ink is the brighter tone (README, "A marker digit small in a big photo").
+    # Since the ink map is the digit's strokes (the test below; eighth session of 2026-12-07) 119 of
+    # the 120 are read right by both calls, none "noise" (before: 102 by predict, 103 by read; 9
+    # "noise", 6 read as nothing). Left: a 7 whose bar the top edge cuts, thicker than the stem, read 1.
     images = [(label, marker_filling_the_photo(label, seed * 7 + label, cut)) for label in range(10) for seed in range(6)]
     texts = [classifier.read(image).text for _, image in images]
-    assert texts.count("") <= 4
-    assert sum(text == str(label) for (label, _), text in zip(images, texts)) >= 0.8 * len(images)
+    assert texts.count("") == 0
+    assert sum(text == str(label) for (label, _), text in zip(images, texts)) >= 0.95 * len(images)
     noise = [label for label, image in images if preprocess(image).digit is None]
-    assert len(noise) <= 0.1 * len(images), noise
+    assert not noise, noise
+
+
+@pytest.mark.parametrize("cut", [False, True], ids=["centred", "cut-by-the-edge"])
+def test_the_ink_of_a_marker_digit_filling_the_photo_is_its_strokes(cut):
+    """The first look's ink map of a bold marker digit filling a photo under falling light holds its
+    strokes, bar and base included, and not its paper. Three things made it something else: the
+    colour channel was chosen by a spread that the ink and the light widen most where the ink stands
+    out most (a red 8 on green paper looked at in red, where it hardly differs); the wide median
+    that decides the ink's polarity sees the ink as the background where it fills half its window
+    (an 8 read as its two counters); and the stroke was measured too thin there, so the lighting
+    estimate took in a 7's bar that the top edge cuts. Before: 36 of these 120 maps held less than
+    85% of the strokes (13 none), 6 took more than 10% of the paper; now one (a 7 whose bar, thicker
+    than its stem, is still taken in: 63%), and none more than 1.4% of the paper."""
+    off = []
+    for label in range(10):
+        for seed in range(6):
+            image, cov = marker_filling_the_photo_and_its_ink(label, seed * 7 + label, cut)
+            ink = analyse_ink(image).ink >= INK_LEVEL
+            stroke, paper = float(ink[cov > 0.5].mean()), float(ink[cov < 0.05].mean())
+            if stroke < 0.85 or paper > 0.03:
+                off.append((label, seed, round(stroke, 2), round(paper, 2)))
+    assert len(off) <= 1 and all(paper <= 0.03 for *_, paper in off), off
 
 
 def boxed_bold_print(label: int, seed: int) -> np.ndarray:
