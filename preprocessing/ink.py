@@ -440,9 +440,9 @@ def _lighting(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarra
 
     Everything runs on a ~128-pixel thumbnail. A median over windows half the image wide sees
     past strokes of either polarity and tells whether the light is uneven and which way the ink
-    goes. The estimate itself is a morphological closing (opening for light ink) with a kernel
-    a few stroke widths wide: it erases the strokes but, unlike a wide median, follows the hard
-    edge of a shadow.
+    goes (unless a picture of two tones tells it by its border: ``_paper_at_the_border``). The
+    estimate itself is a morphological closing (opening for light ink) with a kernel a few stroke
+    widths wide: it erases the strokes but, unlike a wide median, follows the hard edge of a shadow.
     """
     h, w = grey.shape
     if min(h, w) < _MIN_SIDE_FOR_FLATTENING:
@@ -462,9 +462,9 @@ def _lighting(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarra
     strong = max(12, int(4.0 * 1.4826 * median_u8(cv2.convertScaleAbs(residual))))
     darker_mask = (residual < -strong).astype(np.uint8)
     lighter_mask = (residual > strong).astype(np.uint8)
-    tones = _two_tones(small)
-    if dark_ink is None and tones is not None:
-        dark_ink = _paper_at_the_border(small <= tones[0])
+    if dark_ink is None:
+        tones = _two_tones(small)
+        dark_ink = None if tones is None else _paper_at_the_border(small <= tones[0])
     if dark_ink is None:
         dark_ink = int(-residual[darker_mask > 0].sum()) >= 0.5 * int(residual[lighter_mask > 0].sum())
     ink_mask = darker_mask if dark_ink else lighter_mask
