@@ -495,7 +495,7 @@ def _lighting(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarra
             # 7's bar that the picture's edge cuts is out of the check above, and was taken in).
             again = (against < 0.5 * ink_level) if dark_ink else (against > 0.5 * ink_level)
             wider.append(int(np.ceil(2.5 * stroke_width(_largest_piece(again.astype(np.uint8))))) + 2)
-            if max(wider, default=0) <= size:
+            if max(wider) <= size:
                 break
             size = min(k, max(wider)) | 1
         background = cv2.GaussianBlur(background, (0, 0), 1.0)
@@ -686,14 +686,12 @@ def _grain_level(smooth: np.ndarray) -> tuple[float, float]:
     ink lifts them: a bold digit covering a third of the picture lifts the median to the grain's
     highs and the deviation towards the ink. Then (two tones, the grain's and the ink's) they come
     from the grain's peak and the values below it: ink lies above the grain only."""
-    bias = median_u8(smooth)
-    spread = max(1.0, 1.4826 * median_u8(cv2.absdiff(smooth, np.full_like(smooth, int(bias)))))
     tones = _two_tones(smooth)
-    if tones is None or tones[1] == 0:
-        return bias, spread
-    peak = tones[1]
-    below = cv2.calcHist([smooth], [0], None, [256], [0, 256]).ravel()[: peak + 1][::-1]  # by distance under the peak
-    return float(peak), max(1.0, 1.4826 * float(np.searchsorted(np.cumsum(below), below.sum() / 2.0)))
+    if tones is not None and tones[1] > 0:
+        peak = tones[1]
+        return float(peak), max(1.0, 1.4826 * median_u8(peak - smooth[smooth <= peak]))
+    bias = median_u8(smooth)
+    return bias, max(1.0, 1.4826 * median_u8(cv2.absdiff(smooth, np.full_like(smooth, int(bias)))))
 
 
 def _stands_out(values: np.ndarray, bias: float, spread: float) -> bool:
