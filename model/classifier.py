@@ -236,10 +236,13 @@ class DigitClassifier:
             return Reading("", [], None, seg.reason, seg.steps)
         if len(candidates) == 1:  # a lone digit: the single-digit pipeline, with its junk rules
             single = self.predict(image)
+            if not single.ok:
+                # Its junk rules found no digit (a checkerboard or blotches, one region edge to edge,
+                # are "noise"; on the corpora the reader never finds a lone digit they reject).
+                return Reading("", [], None, single.reason, single.steps)
             agrees = candidates[0].sequence_agrees if single.digit == candidates[0].label else None
             single = dataclasses.replace(single, whole=candidates[0].whole, sequence_agrees=agrees)
-            if single.ok:
-                return Reading(str(single.digit), [single], single.confidence, None, single.steps)
+            return Reading(str(single.digit), [single], single.confidence, None, single.steps)
         digits = [
             self._prediction(
                 c.probabilities.astype(np.float64), c.digit, seg.input_box(c.region), None, c.whole, c.sequence_agrees

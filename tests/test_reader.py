@@ -15,7 +15,7 @@ import pytest
 
 from model.reader import LOG_ASPECT, ONE_PIECE, PIECES_COST, Candidate, candidate_spans
 from model.sequence import Peak
-from preprocessing import BLOCK_REASON, segment
+from preprocessing import BLOCK_REASON, NOISE_REASON, segment
 from preprocessing.segment import DigitRegion
 from preprocessing.stroke import largest_piece_share
 from tests.corpus import blank_grainy_photo, condition_samples, generate_corpus
@@ -306,6 +306,23 @@ def test_grainy_paper_alone_is_not_read_as_a_number(classifier) -> None:
     for size in rng.integers(300, 2000, 12):
         reading = classifier.read(blank_grainy_photo(rng, int(size)))
         assert reading.text == "" and reading.reason, (int(size), reading.text)
+
+
+def test_a_pattern_filling_the_picture_is_not_read_as_a_number(classifier) -> None:
+    """A checkerboard, rings or blotches running off every edge are one region to segmentation; the
+    single-digit pipeline calls them noise, and so must the reader. It read its lone region instead:
+    "8" at 99.9% for this checkerboard, "0" at 97% for these rings, "8" for the blotches."""
+    size = 128
+    yy, xx = np.mgrid[0:size, 0:size]
+    checker = ((yy // 16 + xx // 16) % 2) * 150 + 60
+    rings = ((np.hypot(yy - size / 2, xx - size / 2) // 16) % 2) * 150 + 60
+    blotches = cv2.GaussianBlur(np.random.default_rng(3).integers(0, 256, (400, 400), dtype=np.uint8), (0, 0), 8)
+    blotches = np.where(blotches > np.median(blotches), 210, 60)
+    for name, image in (("checker", checker), ("rings", rings), ("blotches", blotches)):
+        image = image.astype(np.uint8)
+        assert classifier.predict(image).reason == NOISE_REASON, name
+        reading = classifier.read(image)
+        assert (reading.text, reading.reason) == ("", NOISE_REASON), (name, reading.text)
 
 
 def test_a_single_digit_stays_a_single_digit(classifier) -> None:
