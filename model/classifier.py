@@ -19,7 +19,7 @@ import numpy as np
 from model import second_opinion
 from model.reader import read_regions
 from model.sequence import CLASSES, STEPS
-from preprocessing import preprocess
+from preprocessing import NOISE_REASON, preprocess
 from preprocessing.context import WINDOW
 from preprocessing.line import LINE
 
@@ -236,13 +236,14 @@ class DigitClassifier:
             return Reading("", [], None, seg.reason, seg.steps)
         if len(candidates) == 1:  # a lone digit: the single-digit pipeline, with its junk rules
             single = self.predict(image)
-            if not single.ok:
-                # Its junk rules found no digit (a checkerboard or blotches, one region edge to edge,
-                # are "noise"; on the corpora the reader never finds a lone digit they reject).
+            if single.reason == NOISE_REASON:
+                # A checkerboard, rings or blotches edge to edge are one region to segmentation. (A
+                # digit small in a big picture is "specks" to it, and is read here as found.)
                 return Reading("", [], None, single.reason, single.steps)
             agrees = candidates[0].sequence_agrees if single.digit == candidates[0].label else None
             single = dataclasses.replace(single, whole=candidates[0].whole, sequence_agrees=agrees)
-            return Reading(str(single.digit), [single], single.confidence, None, single.steps)
+            if single.ok:
+                return Reading(str(single.digit), [single], single.confidence, None, single.steps)
         digits = [
             self._prediction(
                 c.probabilities.astype(np.float64), c.digit, seg.input_box(c.region), None, c.whole, c.sequence_agrees
