@@ -7,7 +7,8 @@ uploads). For each: decode, preprocess, classify and total per image with the se
 (ONNX on ONNX Runtime), classify with the Keras model through a traced function, and the naive
 baseline (Keras ``model.predict`` on one image), all in the same run.
 
-Whole numbers: a 6-digit number on the app's 680x220 canvas and in a 12-megapixel photo, read
+Whole numbers: a 6-digit number on the app's 680x220 canvas and in a 12-megapixel photo (its digits
+350 px tall, and 65 px: small on a page photographed whole, read again closer), read
 with ``clf.read`` (segmentation, every digit normalised and classified in one batch, the cut
 and merge checks), beside ``clf.read`` of a lone digit on the same canvas and the naive
 baseline of one ``model.predict`` call per digit.
@@ -70,13 +71,16 @@ def digit_canvas() -> np.ndarray:
     return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
 
 
-def number_photo_jpeg() -> bytes:
-    """A 4000x3000 photo of a 6-digit number on unevenly lit paper, JPEG-encoded."""
+def number_photo_jpeg(small: bool = False) -> bytes:
+    """A 4000x3000 photo of a 6-digit number on unevenly lit paper, JPEG-encoded: the digits 350 px
+    tall, or 65 px (``small``: a number written on a page photographed whole, read again closer)."""
     h, w = 3000, 4000
     light = np.linspace(150, 235, w, dtype=np.float32)[None, :] * np.linspace(0.85, 1.0, h, dtype=np.float32)[:, None]
     ink = np.zeros((h, w), np.uint8)
+    step, scale, thickness = (100, 3, 9) if small else (500, 16, 45)
     for k, ch in enumerate(NUMBER):
-        cv2.putText(ink, ch, (500 + k * 500, 1900), cv2.FONT_HERSHEY_SIMPLEX, 16, 255, 45, cv2.LINE_AA)
+        cv2.putText(ink, ch, (1600 + k * step if small else 500 + k * step, 1900), cv2.FONT_HERSHEY_SIMPLEX, scale, 255,
+                    thickness, cv2.LINE_AA)
     coverage = ink.astype(np.float32)[..., None] / 255.0
     img = light[..., None] * (1 - coverage) + np.float32([40, 40, 60]) * coverage
     img += np.random.default_rng(0).normal(0, 6, img.shape).astype(np.float32)
@@ -143,6 +147,7 @@ def main() -> None:
     clf, keras_clf = load_classifier(), load_classifier(KERAS_MODEL_PATH)
     keras_model = keras.saving.load_model(KERAS_MODEL_PATH, compile=False)
     canvas, photo, number_photo = canvas_drawing(), photo_jpeg(), number_photo_jpeg()
+    small_number_photo = number_photo_jpeg(small=True)
     photo_runs = max(5, args.runs // 5)
     rows = {
         "canvas 280x280 RGBA": measure(clf, keras_clf, keras_model, lambda: canvas, args.runs, decodes=False),
@@ -161,6 +166,9 @@ def main() -> None:
         "6-digit number, canvas 680x220": measure_number(clf, keras_model, number_canvas, args.runs, decodes=False),
         "6-digit number, photo 4000x3000 JPEG": measure_number(
             clf, keras_model, lambda: decode_image(number_photo), photo_runs, decodes=True
+        ),
+        "6-digit number written small, photo 4000x3000 JPEG": measure_number(
+            clf, keras_model, lambda: decode_image(small_number_photo), photo_runs, decodes=True
         ),
     }
     print()

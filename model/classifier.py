@@ -22,6 +22,7 @@ from model.sequence import CLASSES, STEPS
 from preprocessing import NOISE_REASON, preprocess
 from preprocessing.context import WINDOW
 from preprocessing.line import LINE
+from preprocessing.segment import Segmentation, segment, zoom_box
 
 MODEL_DIR = Path(__file__).resolve().parent
 DEFAULT_MODEL_PATH = MODEL_DIR / "digits.onnx"
@@ -223,10 +224,21 @@ class DigitClassifier:
     def read(self, image: np.ndarray) -> Reading:
         """Read the whole number in one image (H×W, H×W×3 RGB or H×W×4 RGBA, uint8): every digit, left to right.
 
-        A lone digit is read exactly as ``predict`` reads it.
+        A lone digit is read exactly as ``predict`` reads it. Digits small in a big picture are read
+        again from the part of it that holds them, in its own pixels (``segment.zoom_box``).
         """
+        seg = segment(image)
+        box = zoom_box(seg, image.shape)
+        if box is not None:
+            x, y, w, h = box
+            closer = self._read(image[y : y + h, x : x + w])
+            if closer.ok:  # else the first look, whose surroundings may have told ink from paper better
+                return _moved(closer, x, y, seg.steps["input"])
+        return self._read(image, seg)
+
+    def _read(self, image: np.ndarray, seg: Segmentation | None = None) -> Reading:
         sequence = self.sequence if self._sequence is not None else None
-        candidates, seg = read_regions(image, self.probabilities, self.wholeness, sequence)
+        candidates, seg = read_regions(image, self.probabilities, self.wholeness, sequence, seg)
         if not candidates:
             # The single-digit pipeline may still see one: its own rules tell a lone 1 touching the
             # picture's edge from a scanner line, and it looks at a grainy picture more ways.
@@ -256,6 +268,22 @@ class DigitClassifier:
     def read_batch(self, images: list[np.ndarray]) -> list[Reading]:
         """``read`` for several images."""
         return [self.read(image) for image in images]
+
+
+def _moved(reading: Reading, x: int, y: int, whole_input: np.ndarray) -> Reading:
+    """A reading of the part of a picture at (x, y), its boxes in the whole picture's pixels and its
+    steps starting with the whole picture."""
+    steps = {"input": whole_input, "zoomed in": reading.steps.get("input", whole_input)}
+    steps.update((k, v) for k, v in reading.steps.items() if k != "input")
+    digits = [
+        dataclasses.replace(
+            d,
+            box=None if d.box is None else (d.box[0] + x, d.box[1] + y, d.box[2], d.box[3]),
+            steps=steps if d.steps is reading.steps else d.steps,
+        )
+        for d in reading.digits
+    ]
+    return dataclasses.replace(reading, digits=digits, steps=steps)
 
 
 def _softmax_rows(forward: Forward, digits: np.ndarray) -> np.ndarray:

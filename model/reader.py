@@ -422,11 +422,12 @@ def read_regions(
     probabilities: Probabilities,
     wholeness: Wholeness | None = None,
     sequence: Sequence | None = None,
+    seg: Segmentation | None = None,
 ) -> tuple[list[Candidate], Segmentation]:
     """Segment ``image`` and choose its digits with the networks (``probabilities``: uint8 (N,28,28) -> (N,10);
     ``wholeness``, optional: context windows -> (N,), the whole-digit check; ``sequence``, optional:
-    line strips -> per-column CTC probabilities, the sequence reader)."""
-    seg = segment(image)
+    line strips -> per-column CTC probabilities, the sequence reader). ``seg``: ``segment(image)``, if made already."""
+    seg = segment(image) if seg is None else seg
     if seg.reason is not None:
         return [], seg
     peaks = None

@@ -38,7 +38,7 @@ from preprocessing.components import (
     grain_passed,
     is_solid_block,
 )
-from preprocessing.image import as_uint8_image, shrink_for_analysis, to_display_rgb
+from preprocessing.image import MAX_ANALYSIS_SIDE, as_uint8_image, shrink_for_analysis, to_display_rgb
 from preprocessing.ink import INK_LEVEL, analyse_ink
 from preprocessing.paper import without_paper_lines
 from preprocessing.stroke import stroke_width
@@ -53,6 +53,11 @@ _MAX_HEIGHT = 1.45
 _MAX_PIECES = 300
 # Rim kept around a region's pixels so their anti-aliased edges come along.
 _EDGE_PIXELS = 2
+# Digits shorter than this in the ink map of a picture shrunk for analysis (a number written small
+# in a big phone photo) are looked at again in the input's own pixels (``zoom_box``), with this many
+# digit heights of paper around them.
+ZOOM_BELOW = 40
+ZOOM_MARGIN = 1.0
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,30 @@ def segment(image: np.ndarray) -> Segmentation:
     if not digits:
         return Segmentation(ink, [], scale, 0.0, BLOCK_REASON if regions else SPECKS_REASON, steps)
     return Segmentation(ink, digits, scale, height, None, steps)
+
+
+def zoom_box(seg: Segmentation, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """Where to look again, closer: the found digits with ZOOM_MARGIN digit heights of paper around
+    them, (x, y, w, h) in the input's pixels (``shape``: the input's).
+
+    None unless the input was shrunk for analysis, its digits came out shorter than ZOOM_BELOW ink-map
+    pixels, and that part of it would be shrunk less. Shrunk to 800 px, a number 75 px tall in a
+    2,000 px photo is 25 px: its strokes one or two pixels, its loops blurred shut ("0603" read "2153").
+    """
+    if not seg.regions or seg.scale <= 1 or seg.digit_height >= ZOOM_BELOW:
+        return None
+    margin = ZOOM_MARGIN * seg.digit_height
+    x0 = min(r.box[0] for r in seg.regions) - margin
+    y0 = min(r.box[1] for r in seg.regions) - margin
+    x1 = max(r.box[0] + r.box[2] for r in seg.regions) + margin
+    y1 = max(r.box[1] + r.box[3] for r in seg.regions) + margin
+    rows, cols = shape[:2]
+    x0, y0 = max(0, int(x0 * seg.scale)), max(0, int(y0 * seg.scale))
+    x1, y1 = min(cols, int(np.ceil(x1 * seg.scale))), min(rows, int(np.ceil(y1 * seg.scale)))
+    shrunk_by = -(-max(rows, cols) // MAX_ANALYSIS_SIDE)
+    if -(-max(x1 - x0, y1 - y0) // MAX_ANALYSIS_SIDE) >= shrunk_by:
+        return None
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def _hysteresis(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, np.ndarray, np.ndarray] | None]:

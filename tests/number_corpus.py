@@ -200,6 +200,30 @@ def _fat_marker(cov, rng):
     return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
 
 
+def number_in_a_big_photo(cov: np.ndarray, rng: np.random.Generator, width: int, digit_share: float) -> np.ndarray:
+    """A phone photo (``width`` px wide, 4:3) of a page with the number written small somewhere on it,
+    its digits ``digit_share`` of the photo's height; light, noise, blur and JPEG as ``_photo``."""
+    height = width * 3 // 4
+    cov = _resized(cov, max(8, round(digit_share * height * cov.shape[0] / _digit_rows(cov))))
+    page = np.zeros((height, width), np.float32)
+    y, x = (int(rng.integers(0, max(1, n - c))) for n, c in zip(page.shape, cov.shape))
+    page[y : y + cov.shape[0], x : x + cov.shape[1]] = cov[: height - y, : width - x]
+    paper = rng.uniform([200, 190, 160], [255, 250, 245]).astype(np.float32)
+    pen = rng.uniform([0, 0, 20], [90, 90, 160]).astype(np.float32)
+    light = cv2.resize(_lighting(rng, 256), (width, height))[:, :, None]
+    c = (page * rng.uniform(0.75, 1.0))[:, :, None]
+    image = (paper * (1 - c) + pen * c) * light
+    image = image + rng.standard_normal(image.shape).astype(np.float32) * np.float32(rng.uniform(2, 6))
+    image = cv2.GaussianBlur(np.clip(image, 0, 255).astype(np.uint8), (0, 0), rng.uniform(0.5, 1.3) * width / 1000)
+    return _jpeg(image, int(rng.integers(60, 90)))
+
+
+def _digit_rows(cov: np.ndarray) -> int:
+    """The rows holding ink: the digits' height, baseline waver included."""
+    ys = np.nonzero(cov.max(axis=1) > 0.3)[0]
+    return int(ys.max() - ys.min() + 1) if len(ys) else cov.shape[0]
+
+
 RENDERERS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
     "canvas": _app_canvas,
     "canvas-alpha": _transparent_canvas,
