@@ -77,10 +77,9 @@ def number_photo_jpeg(small: bool = False) -> bytes:
     h, w = 3000, 4000
     light = np.linspace(150, 235, w, dtype=np.float32)[None, :] * np.linspace(0.85, 1.0, h, dtype=np.float32)[:, None]
     ink = np.zeros((h, w), np.uint8)
-    step, scale, thickness = (100, 3, 9) if small else (500, 16, 45)
+    left, step, scale, thickness = (1600, 100, 3, 9) if small else (500, 500, 16, 45)
     for k, ch in enumerate(NUMBER):
-        cv2.putText(ink, ch, (1600 + k * step if small else 500 + k * step, 1900), cv2.FONT_HERSHEY_SIMPLEX, scale, 255,
-                    thickness, cv2.LINE_AA)
+        cv2.putText(ink, ch, (left + k * step, 1900), cv2.FONT_HERSHEY_SIMPLEX, scale, 255, thickness, cv2.LINE_AA)
     coverage = ink.astype(np.float32)[..., None] / 255.0
     img = light[..., None] * (1 - coverage) + np.float32([40, 40, 60]) * coverage
     img += np.random.default_rng(0).normal(0, 6, img.shape).astype(np.float32)

@@ -2,6 +2,7 @@
 
     seg = segment(image)        # seg.regions: one DigitRegion per digit candidate, left to right
     crop = seg.crop(region)     # the region's ink, ready for ``normalize_digit``
+    zoom_box(seg, image.shape)  # digits small in a big picture: the part to segment again, closer
 
 What is done here, without any network (pure numpy/OpenCV):
 
