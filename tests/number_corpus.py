@@ -155,7 +155,14 @@ def _transparent_canvas(cov, rng):
 
 def _photo(cov, rng):
     """A phone photo of paper: paper and pen colour, uneven light, noise, blur, JPEG."""
-    cov = _resized(cov, int(rng.integers(160, 420)))
+    return _photographed(_resized(cov, int(rng.integers(160, 420))), rng)
+
+
+def _photographed(
+    cov: np.ndarray, rng: np.random.Generator, blur: float = 1.0, quality: tuple[int, int] = (40, 85)
+) -> np.ndarray:
+    """``cov`` written on paper and photographed: paper and pen colour, uneven light, noise, a blur
+    of 0.5-1.3 px times ``blur``, JPEG of a quality in ``quality``."""
     h, w = cov.shape
     paper = rng.uniform([200, 190, 160], [255, 250, 245]).astype(np.float32)
     pen = rng.uniform([0, 0, 20], [90, 90, 160]).astype(np.float32)
@@ -163,8 +170,8 @@ def _photo(cov, rng):
     c = (cov * rng.uniform(0.75, 1.0))[:, :, None]
     image = (paper * (1 - c) + pen * c) * light
     image = image + rng.standard_normal(image.shape).astype(np.float32) * np.float32(rng.uniform(2, 6))
-    image = cv2.GaussianBlur(np.clip(image, 0, 255).astype(np.uint8), (0, 0), rng.uniform(0.5, 1.3))
-    return _jpeg(image, int(rng.integers(40, 85)))
+    image = cv2.GaussianBlur(np.clip(image, 0, 255).astype(np.uint8), (0, 0), rng.uniform(0.5, 1.3) * blur)
+    return _jpeg(image, int(rng.integers(*quality)))
 
 
 def _scan(cov, rng):
@@ -202,20 +209,13 @@ def _fat_marker(cov, rng):
 
 def number_in_a_big_photo(cov: np.ndarray, rng: np.random.Generator, width: int, digit_share: float) -> np.ndarray:
     """A phone photo (``width`` px wide, 4:3) of a page with the number written small somewhere on it,
-    its digits ``digit_share`` of the photo's height; light, noise, blur and JPEG as ``_photo``."""
+    its digits ``digit_share`` of the photo's height; light, noise, blur and JPEG as in ``_photo``."""
     height = width * 3 // 4
     cov = _resized(cov, max(8, round(digit_share * height * cov.shape[0] / _digit_rows(cov))))
     page = np.zeros((height, width), np.float32)
     y, x = (int(rng.integers(0, max(1, n - c))) for n, c in zip(page.shape, cov.shape))
     page[y : y + cov.shape[0], x : x + cov.shape[1]] = cov[: height - y, : width - x]
-    paper = rng.uniform([200, 190, 160], [255, 250, 245]).astype(np.float32)
-    pen = rng.uniform([0, 0, 20], [90, 90, 160]).astype(np.float32)
-    light = cv2.resize(_lighting(rng, 256), (width, height))[:, :, None]
-    c = (page * rng.uniform(0.75, 1.0))[:, :, None]
-    image = (paper * (1 - c) + pen * c) * light
-    image = image + rng.standard_normal(image.shape).astype(np.float32) * np.float32(rng.uniform(2, 6))
-    image = cv2.GaussianBlur(np.clip(image, 0, 255).astype(np.uint8), (0, 0), rng.uniform(0.5, 1.3) * width / 1000)
-    return _jpeg(image, int(rng.integers(60, 90)))
+    return _photographed(page, rng, blur=width / 1000, quality=(60, 90))
 
 
 def _digit_rows(cov: np.ndarray) -> int:
