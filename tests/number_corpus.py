@@ -218,6 +218,11 @@ def number_in_a_big_photo(cov: np.ndarray, rng: np.random.Generator, width: int,
     return _photographed(page, rng, blur=width / 1000, quality=(60, 90))
 
 
+def blank_page_photo(rng: np.random.Generator, width: int) -> np.ndarray:
+    """A phone photo (``width`` px wide, 4:3) of a page with nothing written on it, as ``number_in_a_big_photo``."""
+    return _photographed(np.zeros((width * 3 // 4, width), np.float32), rng, blur=width / 1000, quality=(60, 90))
+
+
 def _digit_rows(cov: np.ndarray) -> int:
     """The rows holding ink: the digits' height, baseline waver included."""
     ys = np.nonzero(cov.max(axis=1) > 0.3)[0]
