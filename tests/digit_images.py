@@ -39,3 +39,20 @@ def draw_digit(digit: str, ink: int = 0, background: int = 255, size: int = 280,
 
 def png_bytes(image: np.ndarray) -> bytes:
     return cv2.imencode(".png", image)[1].tobytes()
+
+
+def write(text: str, *, gap: int = 30, width: int = 9, height: int = 140, ink: int = 0, paper: int = 255,
+          detached: dict[int, int] | None = None) -> np.ndarray:
+    """A number drawn with a pen: each digit's strokes in its own 100 px wide cell, ``gap`` px apart.
+
+    ``detached`` maps a digit's position to a lift in px of its second stroke (a 5's bar drawn apart).
+    """
+    cell = 100
+    img = np.full((height + 80, 40 + len(text) * (cell + gap)), paper, np.uint8)
+    for k, ch in enumerate(text):
+        x0 = 20 + k * (cell + gap)
+        for s, stroke in enumerate(STROKES[ch]):
+            lift = (detached or {}).get(k, 0) if s > 0 else 0
+            pts = np.array([(x0 + x, 40 + y * height / 140 - lift) for x, y in stroke], np.int32)
+            cv2.polylines(img, [pts], False, ink, width, cv2.LINE_AA)
+    return img

@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -18,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 from tests.conftest import require
-from tests.digit_images import draw_digit, png_bytes
+from tests.digit_images import draw_digit, png_bytes, write
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -110,6 +111,19 @@ def test_uploaded_png_is_recognised(app: AppTest) -> None:
     assert not app.exception, app.exception
     assert metric_values(app) == ["7"]
     assert [h.value for h in app.tabs[1].subheader] == [ui.plain("seven.png")]
+
+
+def test_a_number_written_small_on_a_photographed_page_is_read(app: AppTest) -> None:
+    """A 2400x1800 JPEG of a page with "2024" written 35 px tall: decoded at 1600 px and analysed at
+    800, its digits are 12 px, and the part of the photo that holds them is read again closer; the
+    app shows that reading like any other."""
+    number = cv2.resize(write("2024", paper=235), None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    page = np.full((1800, 2400, 3), 235, np.uint8)
+    page[900 : 900 + number.shape[0], 1000 : 1000 + number.shape[1]] = number[..., None]
+    uploader(app).upload("page.jpg", cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes(), "image/jpeg")
+    app.run()
+    assert not app.exception, app.exception
+    assert metric_values(app) == ["2024"]
 
 
 def test_bad_file_gets_an_error_with_a_reason(app: AppTest) -> None:

@@ -19,7 +19,7 @@ from preprocessing import BLOCK_REASON, NOISE_REASON, segment
 from preprocessing.segment import DigitRegion, zoom_box
 from preprocessing.stroke import largest_piece_share
 from tests.corpus import blank_grainy_photo, condition_samples, generate_corpus
-from tests.digit_images import STROKES
+from tests.digit_images import write
 from tests.number_corpus import (
     LAYOUTS,
     RENDERERS,
@@ -40,23 +40,6 @@ N_PER_CONDITION = 25
 MIN_APART = 0.96  # numbers whose digits do not touch (apart, broken, ruled)
 MIN_TOUCHING = 0.92  # numbers with a touching pair
 
-
-
-def write(text: str, *, gap: int = 30, width: int = 9, height: int = 140, ink: int = 0, paper: int = 255,
-          detached: dict[int, int] | None = None) -> np.ndarray:
-    """A number drawn with a pen: each digit's strokes in its own 100 px wide cell, ``gap`` px apart.
-
-    ``detached`` maps a digit's position to a lift in px of its second stroke (a 5's bar drawn apart).
-    """
-    cell = 100
-    img = np.full((height + 80, 40 + len(text) * (cell + gap)), paper, np.uint8)
-    for k, ch in enumerate(text):
-        x0 = 20 + k * (cell + gap)
-        for s, stroke in enumerate(STROKES[ch]):
-            lift = (detached or {}).get(k, 0) if s > 0 else 0
-            pts = np.array([(x0 + x, 40 + y * height / 140 - lift) for x, y in stroke], np.int32)
-            cv2.polylines(img, [pts], False, ink, width, cv2.LINE_AA)
-    return img
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from model.classifier import SEQUENCE_NAME
 from model.sequence import CLASSES, STEPS, decode
 from preprocessing.line import DIGIT_ROWS, LINE, LineMapping, line_image
 from preprocessing.segment import segment
-from tests.test_reader import write
+from tests.digit_images import write
 
 
 def _output(runs: list[tuple[int, int, int]], sure: float = 0.9) -> np.ndarray:

@@ -11,7 +11,7 @@ from model import DEFAULT_MODEL_PATH, load_classifier
 from model.classifier import WHOLE_DIGIT_NAME
 from preprocessing.context import WINDOW, context_window
 from preprocessing.segment import cut_paths, merge, segment
-from tests.test_reader import write
+from tests.digit_images import write
 
 
 def test_context_window_holds_the_candidate_and_its_surroundings() -> None:
