@@ -36,13 +36,18 @@ def as_uint8_image(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def analysis_factor(shape: tuple[int, ...], max_side: int = MAX_ANALYSIS_SIDE) -> int:
+    """The whole factor ``shrink_for_analysis`` divides a picture of this shape by (1: not shrunk)."""
+    return max(1, -(-max(shape[:2]) // max_side))
+
+
 def shrink_for_analysis(image: np.ndarray, max_side: int = MAX_ANALYSIS_SIDE) -> np.ndarray:
     """Shrink ``image`` by a whole factor so its longer side is at most ``max_side`` (no-op for smaller ones).
 
     Whole factors keep OpenCV's area averaging on its fast path (a 1600-px photo halves in ~1 ms).
     """
     h, w = image.shape[:2]
-    factor = -(-max(h, w) // max_side)
+    factor = analysis_factor(image.shape, max_side)
     if factor <= 1:
         return image
     size = (max(1, w // factor), max(1, h // factor))

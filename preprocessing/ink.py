@@ -468,7 +468,8 @@ def _lighting(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarra
     if dark_ink is None:
         dark_ink = int(-residual[darker_mask > 0].sum()) >= 0.5 * int(residual[lighter_mask > 0].sum())
     ink_mask = darker_mask if dark_ink else lighter_mask
-    if cv2.countNonZero(ink_mask) == 0 and dark_ink and _two_tones(small) is None:
+    found = cv2.countNonZero(ink_mask) > 0
+    if not found and dark_ink and _two_tones(small) is None:
         # Nothing stands out of the wide median, in one continuous tone (a blank page, a digit small
         # in a big photo): that is the light, which a closing a quarter as wide follows into the corners
         # of a vignette where the wide median lags; the lag along the border was dark ink (26 of 60
@@ -479,20 +480,19 @@ def _lighting(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarra
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
             background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
             stands = (small.astype(np.int16) - background < -strong).astype(np.uint8)
-            wider = int(np.ceil(2.5 * stroke_width(_largest_piece(stands)))) + 2 if stands.any() else 0
+            wider = _closing_size(stands) if stands.any() else 0
             if size >= k or wider <= size:
                 break
             size = min(k, wider) | 1
         background = cv2.GaussianBlur(background, (0, 0), 1.0)
-    elif cv2.countNonZero(ink_mask) == 0:
+    elif not found:
         background = cv2.GaussianBlur(median, (0, 0), k / 4)
     else:
         # The stroke's width is measured at half the ink's typical contrast (its true edge); the
         # mask above is cut at a level set by the noise, which on grainy paper is most of the way to the ink.
         ink_level = float(np.median(residual[ink_mask > 0]))
         half = (residual < 0.5 * ink_level) if dark_ink else (residual > 0.5 * ink_level)
-        width = stroke_width(_largest_piece(half.astype(np.uint8)))
-        size = min(k, int(np.ceil(2.5 * width)) + 2) | 1
+        size = min(k, _closing_size(half.astype(np.uint8))) | 1
         operation = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
         inner = _inner_pieces(half.astype(np.uint8)) > 0  # a shadow from the border is lighting, not ink
         while True:
@@ -510,12 +510,17 @@ def _lighting(grey: np.ndarray, dark_ink: bool | None = None) -> tuple[np.ndarra
             # against it: measured again against this estimate, a wider stroke needs a wider kernel (a
             # 7's bar that the picture's edge cuts is out of the check above, and was taken in).
             again = (against < 0.5 * ink_level) if dark_ink else (against > 0.5 * ink_level)
-            wider.append(int(np.ceil(2.5 * stroke_width(_largest_piece(again.astype(np.uint8))))) + 2)
+            wider.append(_closing_size(again.astype(np.uint8)))
             if max(wider) <= size:
                 break
             size = min(k, max(wider)) | 1
         background = cv2.GaussianBlur(background, (0, 0), 1.0)
     return cv2.resize(background, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32), dark_ink
+
+
+def _closing_size(strokes: np.ndarray) -> int:
+    """The width of a closing that erases the strokes of a 0/1 mask: a few widths of its largest piece's stroke."""
+    return int(np.ceil(2.5 * stroke_width(_largest_piece(strokes)))) + 2
 
 
 def _paper_at_the_border(dark: np.ndarray) -> bool | None:

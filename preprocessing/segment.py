@@ -39,7 +39,7 @@ from preprocessing.components import (
     grain_passed,
     is_solid_block,
 )
-from preprocessing.image import MAX_ANALYSIS_SIDE, as_uint8_image, shrink_for_analysis, to_display_rgb
+from preprocessing.image import analysis_factor, as_uint8_image, shrink_for_analysis, to_display_rgb
 from preprocessing.ink import INK_LEVEL, analyse_ink
 from preprocessing.paper import without_paper_lines
 from preprocessing.stroke import stroke_width
@@ -197,15 +197,11 @@ def zoom_box(seg: Segmentation, shape: tuple[int, ...]) -> tuple[int, int, int, 
     if not seg.regions or seg.scale <= 1 or seg.digit_height >= ZOOM_BELOW:
         return None
     margin = ZOOM_MARGIN * seg.digit_height
-    x0 = min(r.box[0] for r in seg.regions) - margin
-    y0 = min(r.box[1] for r in seg.regions) - margin
-    x1 = max(r.box[0] + r.box[2] for r in seg.regions) + margin
-    y1 = max(r.box[1] + r.box[3] for r in seg.regions) + margin
+    x, y, w, h = merge(seg.regions).box
     rows, cols = shape[:2]
-    x0, y0 = max(0, int(x0 * seg.scale)), max(0, int(y0 * seg.scale))
-    x1, y1 = min(cols, int(np.ceil(x1 * seg.scale))), min(rows, int(np.ceil(y1 * seg.scale)))
-    shrunk_by = -(-max(rows, cols) // MAX_ANALYSIS_SIDE)
-    if -(-max(x1 - x0, y1 - y0) // MAX_ANALYSIS_SIDE) >= shrunk_by:
+    x0, y0 = max(0, int((x - margin) * seg.scale)), max(0, int((y - margin) * seg.scale))
+    x1, y1 = min(cols, int(np.ceil((x + w + margin) * seg.scale))), min(rows, int(np.ceil((y + h + margin) * seg.scale)))
+    if analysis_factor((y1 - y0, x1 - x0)) >= analysis_factor(shape):
         return None
     return x0, y0, x1 - x0, y1 - y0
 
