@@ -9,7 +9,8 @@ thin (two rules of a close-up, a margin line); and always printed lighter than t
 stems of a row of digits can be as evenly spaced, a pen's underline as straight). Such lines
 are painted over with the paper beside them before the ink is looked for: a stroke crossing a
 line keeps its ink there (the paint comes from across the line, and the stroke runs on past it
-that way), a stroke lying along a line goes with it.
+that way), and so does a stroke lying along a line: only what is lighter than halfway between the
+line's darkness and the ink's is painted (a 9's stem along a square's side was painted out, "4").
 
     clean = erase_paper_lines(image)   # the image itself when it has no ruling
 
@@ -48,6 +49,10 @@ _LIGHT_PAPER = 100
 # 0.5-0.7; a row of digits' stems, an underline drawn with the pen: 0.9 and more).
 _LIGHTER = 0.7
 _INK_PERCENTILE = 0.2
+# Lines as dark as the ink are printed when of another colour: this far from the paper's colour (CIELAB
+# a-b units), and not the ink's way from it (the cosine of the angle between the two under _SAME_HUE).
+_COLOUR = 6.0
+_SAME_HUE = 0.5
 # Fewer or uneven lines count only on clean paper (a typical row between them at most this much
 # covered), each thin (at most this share of the picture across it, soft edges included) and dark
 # along most of the first and last of these shares of its length.
@@ -58,23 +63,50 @@ _END = 0.15
 
 def erase_paper_lines(image: np.ndarray) -> np.ndarray:
     """``image`` (uint8 H×W, H×W×3 or opaque H×W×4) with the lines of squared or ruled paper painted
-    over in the paper's tone; ``image`` itself when there are none (or it is not light paper)."""
+    over in the paper's tone, but where a stroke is darker than the line (as dark as the ink); ``image``
+    itself when there are none (or it is not light paper)."""
     rgba = image.ndim == 3 and image.shape[2] == 4
     if rgba and cv2.minMaxLoc(cv2.extractChannel(image, 3))[0] < 255:
         return image  # a transparent canvas or cut-out: no paper
     grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY if rgba else cv2.COLOR_RGB2GRAY)
-    lines = find_paper_lines(grey)
+    lines = find_paper_lines(grey, None if image.ndim == 2 else np.ascontiguousarray(image[..., :3]))
     if lines is None:
         return image
     out = cv2.cvtColor(image, cv2.COLOR_RGBA2RGB) if rgba else image.copy()
+    # Paper (the median) and ink (the darkest _INK_PERCENTILE) from the histogram: sorting a photo is slow.
+    cumulative = np.cumsum(cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel()) / grey.size
+    ink = float(np.searchsorted(cumulative, 0.5) - np.searchsorted(cumulative, _INK_PERCENTILE / 100))
     for mask, thickness, upright in lines:
         # Closing along the line's normal fills a thin dark line with the paper on either side of it;
         # a stroke crossing the line is longer than the kernel that way, so it stays.
         length = thickness + 4
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1) if upright else (1, length))
         closed = cv2.morphologyEx(out, cv2.MORPH_CLOSE, kernel)
+        # A stroke lying along the line is not painted over with it: it is darker than the line.
+        mask = _lighter_than_the_ink(cv2.subtract(_grey(closed), _grey(out)), mask, upright, ink)
         out = cv2.copyTo(closed, mask, out)
     return cv2.merge([*cv2.split(out), cv2.extractChannel(image, 3)]) if rgba else out
+
+
+def _lighter_than_the_ink(darker: np.ndarray, mask: np.ndarray, upright: bool, ink: float) -> np.ndarray:
+    """``mask`` (0/255, one family of lines) less the pixels darker than halfway between their line's
+    darkness and ``ink``'s (``darker``: how much darker than the paint each pixel is). A line's darkness:
+    the median along it of its darkest pixel across it (where a stroke lies along it or crosses it hardly
+    counts). A line as dark as the ink (a blank page's) keeps nothing."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=cv2.CV_16U)
+    out = mask.copy()
+    for k in range(1, count):
+        x, y, w, h = stats[k, :4]
+        inside = labels[y : y + h, x : x + w] == k
+        band = np.where(inside, darker[y : y + h, x : x + w], 0)
+        line = float(np.median(band.max(axis=1 if upright else 0)))
+        cut = max(0.5 * (line + ink), line / _LIGHTER)
+        out[y : y + h, x : x + w][inside & (band >= cut)] = 0
+    return out
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
 def without_paper_lines(image: np.ndarray, steps: dict[str, np.ndarray]) -> np.ndarray:
@@ -114,15 +146,21 @@ class _Lines:
         return _Lines(self.angle, centres, rows, gap, self.even[index], self.between)
 
 
-def find_paper_lines(grey: np.ndarray) -> list[tuple[np.ndarray, int, bool]] | None:
+def find_paper_lines(grey: np.ndarray, rgb: np.ndarray | None = None) -> list[tuple[np.ndarray, int, bool]] | None:
     """The rulings of ``grey`` (uint8): per family (horizontal, then upright), a 0/255 mask of its
-    lines at full size, their thickness in pixels, and whether they stand upright; None when none."""
+    lines at full size, their thickness in pixels, and whether they stand upright; None when none.
+    ``rgb``: the same picture in colour, where it has colour (a line of another colour than the ink is
+    printed, however dark)."""
     h, w = grey.shape
     if min(h, w) < 48:
         return None
     # Thin lines must survive the shrink: the shorter side keeps _THUMB_SHORT pixels (a wide photo of a number).
     f = max(1, min(-(-max(h, w) // _THUMB_SIDE), min(h, w) // _THUMB_SHORT))
-    small = grey if f == 1 else cv2.resize(grey[: h // f * f, : w // f * f], (w // f, h // f), interpolation=cv2.INTER_AREA)
+
+    def shrunk(image: np.ndarray) -> np.ndarray:
+        return image if f == 1 else cv2.resize(image[: h // f * f, : w // f * f], (w // f, h // f), interpolation=cv2.INTER_AREA)
+
+    small = shrunk(grey)
     paper = float(np.median(small))
     if paper < _LIGHT_PAPER:
         return None
@@ -131,7 +169,8 @@ def find_paper_lines(grey: np.ndarray) -> list[tuple[np.ndarray, int, bool]] | N
     # Cheap exit: a line darkens at least this many pixels.
     if cv2.countNonZero(on) < _COVERAGE * min(on.shape):
         return None
-    ink = paper - float(np.percentile(small, _INK_PERCENTILE))
+    ink_level = float(np.percentile(small, _INK_PERCENTILE))
+    ink = paper - ink_level
     maps = {False: on, True: np.ascontiguousarray(on.T)}
     views = {False: small, True: np.ascontiguousarray(small.T)}
     candidates = {upright: _search(view) for upright, view in maps.items()}
@@ -153,6 +192,8 @@ def find_paper_lines(grey: np.ndarray) -> list[tuple[np.ndarray, int, bool]] | N
         if found is None:
             return None
         if _darkness(views[upright], found, paper) <= _LIGHTER * ink:
+            return found
+        if rgb is not None and _another_colour(_chroma(shrunk(rgb)), found, upright, small <= ink_level, on):
             return found
         # As dark as the darkest ink, a ruling is the paper's only when nothing is left without it (and
         # the other way's lines): a blank page. The stems of a row of digits leave the rest of the digits.
@@ -176,7 +217,7 @@ def find_paper_lines(grey: np.ndarray) -> list[tuple[np.ndarray, int, bool]] | N
             # the same spacing, even one or two lines are the paper's.
             tries = [printed(_lines(maps[upright], -other.angle + turn, other.gap), upright) for turn in (-0.5, 0.0, 0.5)]
             even = [t for t in tries if t is not None and t.gap is not None]
-            rulings[upright] = max(even, key=lambda t: int(t.even.sum()), default=None)
+            rulings[upright] = max(even, key=lambda t: int(t.even.sum()), default=rulings[upright])
     masks = []
     for upright, ruling in rulings.items():
         if ruling is None:
@@ -184,6 +225,30 @@ def find_paper_lines(grey: np.ndarray) -> list[tuple[np.ndarray, int, bool]] | N
         mask = _draw(ruling.centres, ruling.angle, (ruling.thickness + 2) * f, (w, h) if upright else (h, w), f)
         masks.append((mask.T.copy() if upright else mask, ruling.thickness * f, upright))
     return masks or None
+
+
+def _chroma(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB's a and b planes of ``rgb`` (uint8 H×W×3), float32 (H, W, 2), in Lab units."""
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    return np.ascontiguousarray(lab[..., 1:])
+
+
+def _another_colour(chroma: np.ndarray, lines: _Lines, upright: bool, inked: np.ndarray, on: np.ndarray) -> bool:
+    """Whether ``lines`` (of the map turned upright or not) are of another colour than the ink (the
+    ``inked`` pixels): their dark pixels (``on``) lie away from the paper's colour (the median), and not
+    the way the ink does. A pen's underline, a row of its digits' stems, are the pen's colour, however
+    thin they are, and blended with the paper only lie between the two."""
+    h, w = on.shape
+    mask = _draw(lines.centres, lines.angle, lines.thickness, (w, h) if upright else (h, w), 1)
+    mask = (mask.T if upright else mask) > 0
+    line_pixels, ink_pixels = chroma[mask & (on > 0)], chroma[inked]
+    if len(line_pixels) == 0 or len(ink_pixels) == 0:
+        return False
+    paper = np.median(chroma.reshape(-1, 2), axis=0)
+    line, pen = np.median(line_pixels, axis=0) - paper, np.median(ink_pixels, axis=0) - paper
+    if np.linalg.norm(line) < _COLOUR:
+        return False
+    return bool(np.dot(line, pen) < _SAME_HUE * np.linalg.norm(line) * np.linalg.norm(pen))
 
 
 def _search(on: np.ndarray) -> _Lines | None:
@@ -228,6 +293,9 @@ def _lines(on: np.ndarray, angle: float, known: float | None = None) -> _Lines |
     centres = [float(np.average(r, weights=cover[r])) for r in runs]
     if gap is None and len(runs) >= _MIN_LINES:
         gap = float(np.median(np.diff(centres)))
+        # Digits hiding every other line double the typical gap: then half of it holds more of the lines.
+        if np.count_nonzero(_on_lattice(np.array(centres), gap / 2)) >= np.count_nonzero(_on_lattice(np.array(centres), gap)) + 2:
+            gap /= 2
     even = np.zeros(len(runs), bool)
     if gap is not None and gap >= _MIN_GAP:
         even = _on_lattice(np.array(centres), gap)

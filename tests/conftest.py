@@ -33,6 +33,15 @@ def mnist_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def mnist_test(mnist_dir):
+    """MNIST's test images and labels (uint8 (10000, 28, 28), (10000,))."""
+    from training.data import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+
+    return (read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz", IMAGES_MAGIC),
+            read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz", LABELS_MAGIC))
+
+
+@pytest.fixture(scope="session")
 def classifier():
     """The committed model, loaded once per test session."""
     from model import DEFAULT_MODEL_PATH, load_classifier

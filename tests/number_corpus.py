@@ -264,16 +264,26 @@ def generate_numbers(
     ``images``/``labels``: MNIST test digits (uint8 (N, 28, 28), (N,)); digits are drawn at random.
     A touching number has at least two digits.
     """
+    return [
+        sample
+        for layout, renderer in ((lay, ren) for lay in LAYOUTS for ren in RENDERERS)
+        for sample in condition_numbers(images, labels, layout, renderer, n_per_condition, seed)
+    ]
+
+
+def condition_numbers(
+    images: np.ndarray, labels: np.ndarray, layout: str, renderer: str, n: int, seed: int = 0
+) -> list[NumberSample]:
+    """The first ``n`` numbers of one layout and renderer, exactly as ``generate_numbers(..., n, seed)`` holds them."""
+    rng = np.random.default_rng([seed, _stream(layout, renderer)])
     samples = []
-    for layout, renderer in ((lay, ren) for lay in LAYOUTS for ren in RENDERERS):
-        rng = np.random.default_rng([seed, _stream(layout, renderer)])
-        for k in range(n_per_condition):
-            length = k % MAX_DIGITS + 1
-            if layout == "touching":
-                length = max(2, length)
-            picks = rng.integers(0, len(images), length)
-            cov = compose_number([images[i] for i in picks], [int(labels[i]) for i in picks], rng, layout)
-            text = "".join(str(int(labels[i])) for i in picks)
-            image = RENDERERS[renderer](cov, rng)
-            samples.append(NumberSample(np.ascontiguousarray(image), text, layout, renderer))
+    for k in range(n):
+        length = k % MAX_DIGITS + 1
+        if layout == "touching":
+            length = max(2, length)
+        picks = rng.integers(0, len(images), length)
+        cov = compose_number([images[i] for i in picks], [int(labels[i]) for i in picks], rng, layout)
+        text = "".join(str(int(labels[i])) for i in picks)
+        image = RENDERERS[renderer](cov, rng)
+        samples.append(NumberSample(np.ascontiguousarray(image), text, layout, renderer))
     return samples

@@ -10,6 +10,7 @@ import pytest
 from preprocessing import preprocess, segment
 from preprocessing.paper import erase_paper_lines, find_paper_lines
 from tests.corpus import blank_grainy_photo, condition_samples
+from tests.number_corpus import condition_numbers
 
 PAPER = (240, 238, 230)
 LIGHT_BLUE = (150, 190, 230)
@@ -137,3 +138,41 @@ def test_segmentation_does_not_see_the_squares_as_digits() -> None:
     seg = segment(image)
     assert len(seg.regions) == 1 and "paper lines removed" in seg.steps
     assert preprocess(image).ok
+
+
+@pytest.mark.parametrize("width", [3, 5])
+def test_a_stroke_lying_along_a_line_keeps_its_ink(width: int) -> None:
+    # A 1 written down one of the squares' sides (columns 13 + 40k): the side is painted over above and
+    # below it, the stroke is not (it went with the line, and a 9 whose stem lay along one read as 4).
+    image = with_digit(notebook(), [[(213, 120), (213, 280)]], width=width)
+    clean = cv2.cvtColor(erase_paper_lines(image), cv2.COLOR_RGB2GRAY)
+    assert clean[130:271, 213].max() < 110, "the stroke along the line lost its ink"
+    assert clean[30:100, 212:215].min() > 200 and clean[300:380, 212:215].min() > 200, "the line is still there"
+
+
+def test_a_margin_line_as_dark_as_the_ink_is_painted_over_when_of_another_colour(classifier) -> None:
+    # A deep red margin line beside a 0 in dark blue ink: in grey it is 0.85 as dark as the ink (a
+    # ruling, a pen's underline, is taken as printed only up to 0.7), but it is red, the ink blue.
+    image = with_digit(np.full((400, 400, 3), PAPER, np.uint8), [[(120, 130), (200, 110), (250, 200), (200, 290), (120, 280),
+                                                                  (100, 200), (120, 130)]], width=9)
+    cv2.line(image, (300, -5), (304, 405), (150, 30, 40), 4, cv2.LINE_AA)
+    clean = erase_paper_lines(image)
+    assert clean is not image and cv2.cvtColor(clean, cv2.COLOR_RGB2GRAY)[:, 295:310].min() > 200
+    assert classifier.predict(image).digit == 0
+    # Drawn with the pen, the same line is left to the line finder (an underline, a box side).
+    pen_line = with_digit(np.full((400, 400, 3), PAPER, np.uint8), [[(300, -5), (304, 405)]], ink=(150, 30, 40), width=4)
+    pen_line = with_digit(pen_line, [[(120, 130), (200, 110), (250, 200)]], ink=(150, 30, 40))
+    assert erase_paper_lines(pen_line) is pen_line
+
+
+@pytest.mark.mnist
+def test_squares_behind_every_other_digit_are_found(classifier, mnist_test) -> None:
+    # A wide photo of "55849449" on squared paper: the digits hide every other upright line, so the
+    # lines left showed twice the spacing, and the two lines across were then dropped. Through the
+    # lines left in, the digits read "55944449".
+    images, labels = mnist_test
+    sample = condition_numbers(images, labels, "apart", "notebook", 16, seed=3)[15]
+    small = cv2.resize(sample.image, None, fx=1 / 3, fy=1 / 3, interpolation=cv2.INTER_AREA)  # as analysed (800 px)
+    found = find_paper_lines(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+    assert found is not None and [upright for _, _, upright in found] == [False, True]
+    assert classifier.read(sample.image).text == sample.text == "55849449"

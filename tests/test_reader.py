@@ -41,15 +41,6 @@ MIN_APART = 0.96  # numbers whose digits do not touch (apart, broken, ruled)
 MIN_TOUCHING = 0.92  # numbers with a touching pair
 
 
-
-@pytest.fixture(scope="module")
-def mnist_test(mnist_dir):
-    from training.data import IMAGES_MAGIC, LABELS_MAGIC, read_idx
-
-    return (read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz", IMAGES_MAGIC),
-            read_idx(mnist_dir / "t10k-labels-idx1-ubyte.gz", LABELS_MAGIC))
-
-
 # --- Segmentation, case by case ------------------------------------------------------------------
 
 
