@@ -281,6 +281,10 @@ def _is_stray_line(
         return True
     # A box side only has to run on past the digit; a shorter line must overhang it clearly.
     margin = max(2.0, 1.5 * line.thickness) if side else max(2.0, (rx1 - rx0) / 6.0, 1.5 * line.thickness)
+    if not side and not cols.size and line.length >= rx1 - rx0:
+        # Apart from the digit and as long as it is wide, it need only run past it: no digit has a
+        # straight bar of its own apart below it (a pen's underline a little longer than the digit).
+        margin = max(2.0, 1.5 * line.thickness)
     # An underline may run out of the image beside a digit written near the edge: that end goes on
     # past the digit too, when the line is clearly longer than the digit is wide (a 2's base is not).
     # Within a pixel of the edge counts (the anti-aliased end of a line cut by the crop is often too
