@@ -255,7 +255,8 @@ def _group(binary: np.ndarray, pieces: tuple[int, np.ndarray, np.ndarray] | None
     row_height = float(max(bottom - top + 1, 1))
     # Pairs of pieces are compared all at once: keep that bounded on a speckled photo.
     largest = np.argsort(-areas)[:_MAX_PIECES]
-    groups = [[int(largest[k]) for k in g] for g in _join_pieces(boxes[largest], row_height, stroke_width(binary))]
+    joined = _join_pieces(boxes[largest], row_height, stroke_width(binary), binary.shape)
+    groups = [[int(largest[k]) for k in g] for g in joined]
     regions = []
     for members in groups:
         gx0 = int(boxes[members, 0].min())
@@ -273,10 +274,11 @@ def _group(binary: np.ndarray, pieces: tuple[int, np.ndarray, np.ndarray] | None
     return sorted(kept, key=lambda r: r.box[0] + r.box[2] / 2), height
 
 
-def _join_pieces(boxes: np.ndarray, row_height: float, stroke: float) -> list[list[int]]:
+def _join_pieces(boxes: np.ndarray, row_height: float, stroke: float, shape: tuple[int, int]) -> list[list[int]]:
     """Union pieces into digits: pieces stacked above one another (x-overlap of half the narrower
     one), and small pieces (dots and dashes of a faint or dotted stroke, a detached tip) with
-    whatever lies within a pen's width or two of them."""
+    whatever lies within a pen's width or two of them. A thin line running along the picture's
+    edge, or out through it, is no part of a digit (a printed line cut by the photo's edge)."""
     count = len(boxes)
     parent = list(range(count))
 
@@ -298,6 +300,11 @@ def _join_pieces(boxes: np.ndarray, row_height: float, stroke: float) -> list[li
     sizeable = np.maximum(boxes[:, 2], boxes[:, 3]) >= 0.15 * row_height
     stacked = (overlap >= 0.5 * narrower) & (dy <= 0.3 * row_height) & (joined_w <= 1.35 * row_height)
     stacked &= np.logical_and.outer(sizeable, sizeable)
+    # As thin as _edge_junk's and half a row long (a detached bar or tip of a digit is shorter).
+    at_edge = (x0 == 0) | (y0 == 0) | (x1 == shape[1]) | (y1 == shape[0])
+    edge_line = at_edge & ((boxes[:, 3] <= 0.15 * boxes[:, 2]) | (boxes[:, 2] <= 0.15 * boxes[:, 3]))
+    edge_line &= np.maximum(boxes[:, 2], boxes[:, 3]) >= 0.5 * row_height
+    stacked &= ~np.logical_or.outer(edge_line, edge_line)
     small = (boxes[:, 3] < 0.5 * row_height) & (boxes[:, 2] < 0.5 * row_height)
     near_small = np.logical_or.outer(small, small) & (np.hypot(dx, dy) <= max(1.5 * stroke, 0.06 * row_height))
     for i, j in zip(*np.nonzero(np.triu(stacked | near_small, 1))):

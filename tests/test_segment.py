@@ -199,3 +199,16 @@ def test_a_ruled_line_is_whole_where_it_steps_under_a_digit() -> None:
     assert zone is not None and zone[y, 10] and zone[y - 2, w - 10]
     seg = segment(image)
     assert len(seg.regions) == 2 and regions_hold_no_line(seg, (y - 2, y + 1)), [r.box for r in seg.regions]
+
+
+@pytest.mark.parametrize("text", ["45", "1", "250"])
+def test_a_line_running_out_through_the_pictures_edge_is_no_part_of_a_digit(classifier, text: str) -> None:
+    # A printed line of the paper cut by the photo's edge: a thin line from the left edge running out
+    # through the bottom one, below the digits. It was stacked with the digit above it (a notebook
+    # photo's "46" read "16").
+    image = write(text)
+    h, w = image.shape
+    cv2.line(image, (-5, h - 6), (w // 2 + 10, h + 2), 150, 3, cv2.LINE_AA)
+    seg = segment(image)
+    assert len(seg.regions) == len(text) and all(y + bh <= TOP + HEIGHT + 8 for _, y, _, bh in (r.box for r in seg.regions))
+    assert classifier.read(image).text == text
