@@ -330,7 +330,8 @@ def _fill_in(
     start = family[0] - gap * np.floor(family[0] / gap)
     reach = max(1, int(round(_EVEN * gap)))
     for due in np.arange(start, len(cover), gap):
-        if min(abs(due - c) for c in centres) <= 2 * reach:
+        # A line already found there (a margin line off the lattice only when right on it).
+        if min(abs(due - c) if e else 2 * abs(due - c) for c, e in zip(centres, even)) <= 2 * reach:
             continue
         lo, hi = max(0, int(round(due)) - reach), min(len(cover), int(round(due)) + reach + 1)
         if hi <= lo or cover[lo:hi].max() < _COVERAGE / 2:
