@@ -5,8 +5,9 @@ and all around it; traced as ink they join its strokes into a net ("noise", or a
 A printed ruling is told from a digit's strokes by what it is: straight lines running on across
 the whole picture (a few degrees of skew), evenly spaced (three or more; beside them, the lines
 the other way at right angles), or on clean paper other lines that each run from end to end,
-thin (two rules of a close-up, a margin line); and always printed lighter than the ink (the
-stems of a row of digits can be as evenly spaced, a pen's underline as straight). Such lines
+thin (two rules of a close-up, a margin line); and always printed lighter than the ink, or in
+another colour (the stems of a row of digits can be as evenly spaced, a pen's underline as
+straight, but they are the pen's). Such lines
 are painted over with the paper beside them before the ink is looked for: a stroke crossing a
 line keeps its ink there (the paint comes from across the line, and the stroke runs on past it
 that way), and so does a stroke lying along a line: only what is lighter than halfway between the
