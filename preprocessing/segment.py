@@ -54,6 +54,11 @@ _MAX_HEIGHT = 1.45
 _MAX_PIECES = 300
 # Rim kept around a region's pixels so their anti-aliased edges come along.
 _EDGE_PIXELS = 2
+# A dot grid or a halftone: at least this many solid round marks of one size (filling this share of their
+# box, as wide as tall within these ratios); a number has at most MAX_DIGITS digits.
+_GRID_DOTS = 12
+_DOT_FILL = 0.6
+_DOT_ASPECT = (0.6, 1.6)
 # Digits shorter than this in the ink map of a picture shrunk for analysis (a number written small
 # in a big phone photo) are looked at again in the input's own pixels (``zoom_box``), with this many
 # digit heights of paper around them.
@@ -271,7 +276,25 @@ def _group(binary: np.ndarray, pieces: tuple[int, np.ndarray, np.ndarray] | None
     masses = np.array([np.count_nonzero(r.mask) for r in regions])
     height = float(np.median(heights[masses >= 0.25 * masses.max()]))
     kept = [r for r in regions if _is_digit_like(r, height) and not _edge_junk(r, height, binary.shape)]
-    return sorted(kept, key=lambda r: r.box[0] + r.box[2] / 2), height
+    return sorted(_without_dot_grid(kept), key=lambda r: r.box[0] + r.box[2] / 2), height
+
+
+def _without_dot_grid(regions: list[DigitRegion]) -> list[DigitRegion]:
+    """``regions`` less the dots of a dot grid or a halftone: at least ``_GRID_DOTS`` solid round marks
+    of one size. A number's digits are strokes, its pieces are joined to them; a column of such dots was
+    read as a 1 (a blank dot-grid page as "1111111111")."""
+    solid = [
+        r for r in regions
+        if _DOT_ASPECT[0] <= r.box[2] / r.box[3] <= _DOT_ASPECT[1]
+        and np.count_nonzero(r.mask) >= _DOT_FILL * r.box[2] * r.box[3]
+    ]
+    if len(solid) < _GRID_DOTS:
+        return regions
+    size = np.median([r.box[2] * r.box[3] for r in solid])
+    dots = {id(r) for r in solid if 0.5 * size <= r.box[2] * r.box[3] <= 2 * size}
+    if len(dots) < _GRID_DOTS:
+        return regions
+    return [r for r in regions if id(r) not in dots]
 
 
 def _join_pieces(boxes: np.ndarray, row_height: float, stroke: float, shape: tuple[int, int]) -> list[list[int]]:

@@ -307,6 +307,25 @@ def test_a_pattern_filling_the_picture_is_not_read_as_a_number(classifier) -> No
         assert (reading.text, reading.reason) == ("", NOISE_REASON), (name, reading.text)
 
 
+def _dot_grid(shape: tuple[int, int], spacing: int, radius: int, tone: int) -> np.ndarray:
+    page = np.full(shape, 235, np.uint8)
+    for y in range(7, shape[0], spacing):
+        for x in range(7, shape[1], spacing):
+            cv2.circle(page, (x, y), radius, tone, -1, cv2.LINE_AA)
+    return page
+
+
+@pytest.mark.parametrize("spacing, radius, tone", [(40, 3, 120), (60, 3, 140), (64, 12, 40), (30, 2, 150)])
+def test_a_dot_grid_page_is_no_number(classifier, spacing: int, radius: int, tone: int) -> None:
+    """Dot-grid paper: each column of its dots was read as a 1 ("1111111111" for a blank page of them,
+    as a guess). Many solid round marks of one size are no digits; a number written on the dots is read."""
+    reading = classifier.read(_dot_grid((300, 400), spacing, radius, tone))
+    assert reading.text == "" and reading.reason
+    if radius <= 3:  # a real dot grid's dots, lighter than the pen and a fraction of a stroke's width
+        number = write("3570", ink=30, paper=255)
+        assert classifier.read(np.minimum(number, _dot_grid(number.shape, spacing, radius, tone))).text == "3570"
+
+
 def test_a_photo_of_a_blank_page_is_no_digit(classifier) -> None:
     """A phone photo of an empty page: light falling off towards the corners, a gradient, sometimes a
     shadow's edge. Where nothing stood out of the wide median, the light was taken as that median
