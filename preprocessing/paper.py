@@ -70,7 +70,7 @@ def erase_paper_lines(image: np.ndarray) -> np.ndarray:
     if rgba and cv2.minMaxLoc(cv2.extractChannel(image, 3))[0] < 255:
         return image  # a transparent canvas or cut-out: no paper
     grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY if rgba else cv2.COLOR_RGB2GRAY)
-    lines = find_paper_lines(grey, None if image.ndim == 2 else np.ascontiguousarray(image[..., :3]))
+    lines = find_paper_lines(grey, None if image.ndim == 2 else image)
     if lines is None:
         return image
     out = cv2.cvtColor(image, cv2.COLOR_RGBA2RGB) if rgba else image.copy()
@@ -150,8 +150,8 @@ class _Lines:
 def find_paper_lines(grey: np.ndarray, rgb: np.ndarray | None = None) -> list[tuple[np.ndarray, int, bool]] | None:
     """The rulings of ``grey`` (uint8): per family (horizontal, then upright), a 0/255 mask of its
     lines at full size, their thickness in pixels, and whether they stand upright; None when none.
-    ``rgb``: the same picture in colour, where it has colour (a line of another colour than the ink is
-    printed, however dark)."""
+    ``rgb``: the same picture in colour (RGB or opaque RGBA), where it has colour (a line of another
+    colour than the ink is printed, however dark)."""
     h, w = grey.shape
     if min(h, w) < 48:
         return None
@@ -194,7 +194,7 @@ def find_paper_lines(grey: np.ndarray, rgb: np.ndarray | None = None) -> list[tu
             return None
         if _darkness(views[upright], found, paper) <= _LIGHTER * ink:
             return found
-        if rgb is not None and _another_colour(_chroma(shrunk(rgb)), found, upright, small <= ink_level, on):
+        if rgb is not None and _another_colour(_chroma(shrunk(rgb[..., :3])), found, upright, small <= ink_level, on):
             return found
         # As dark as the darkest ink, a ruling is the paper's only when nothing is left without it (and
         # the other way's lines): a blank page. The stems of a row of digits leave the rest of the digits.
@@ -230,7 +230,7 @@ def find_paper_lines(grey: np.ndarray, rgb: np.ndarray | None = None) -> list[tu
 
 def _chroma(rgb: np.ndarray) -> np.ndarray:
     """CIELAB's a and b planes of ``rgb`` (uint8 H×W×3), float32 (H, W, 2), in Lab units."""
-    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb, np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     return np.ascontiguousarray(lab[..., 1:])
 
 
