@@ -323,9 +323,8 @@ def _join_pieces(boxes: np.ndarray, row_height: float, stroke: float, shape: tup
     sizeable = np.maximum(boxes[:, 2], boxes[:, 3]) >= 0.15 * row_height
     stacked = (overlap >= 0.5 * narrower) & (dy <= 0.3 * row_height) & (joined_w <= 1.35 * row_height)
     stacked &= np.logical_and.outer(sizeable, sizeable)
-    # As thin as _edge_junk's and half a row long (a detached bar or tip of a digit is shorter).
-    at_edge = (x0 == 0) | (y0 == 0) | (x1 == shape[1]) | (y1 == shape[0])
-    edge_line = at_edge & ((boxes[:, 3] <= 0.15 * boxes[:, 2]) | (boxes[:, 2] <= 0.15 * boxes[:, 3]))
+    # Half a row long, too (a detached bar or tip of a digit is shorter).
+    edge_line = _thin_at_the_edge(x0, y0, boxes[:, 2], boxes[:, 3], shape)
     edge_line &= np.maximum(boxes[:, 2], boxes[:, 3]) >= 0.5 * row_height
     stacked &= ~np.logical_or.outer(edge_line, edge_line)
     small = (boxes[:, 3] < 0.5 * row_height) & (boxes[:, 2] < 0.5 * row_height)
@@ -342,9 +341,15 @@ def _edge_junk(region: DigitRegion, height: float, shape: tuple[int, int]) -> bo
     """A mark cut by the image's edge: a scanner line, the side or corner of a box, or a piece of
     something outside the crop (a digit cut by the edge is as tall as the others)."""
     x, y, w, h = region.box
-    if not (x == 0 or y == 0 or x + w == shape[1] or y + h == shape[0]):
-        return False
-    return w <= 0.15 * h or h <= 0.15 * w or h < 0.6 * height
+    at_edge = x == 0 or y == 0 or x + w == shape[1] or y + h == shape[0]
+    return bool(_thin_at_the_edge(x, y, w, h, shape) or (at_edge and h < 0.6 * height))
+
+
+def _thin_at_the_edge(x, y, w, h, shape: tuple[int, int]):
+    """Whether boxes (x, y, w, h: numbers, or arrays of them) touch the picture's edge and are thin, one
+    side at most 0.15 of the other (a scanner line, a box side, a printed line the photo's edge cuts)."""
+    at_edge = (x == 0) | (y == 0) | (x + w == shape[1]) | (y + h == shape[0])
+    return at_edge & ((w <= 0.15 * h) | (h <= 0.15 * w))
 
 
 def _is_digit_like(region: DigitRegion, height: float) -> bool:

@@ -194,9 +194,8 @@ def _thin_pen(cov, rng):
 def _notebook(cov, rng):
     """A phone photo of the number written in a squared or ruled notebook, the paper's lines through it."""
     cov = _resized(cov, int(rng.integers(160, 420)))
-    ys = np.nonzero(cov > 0.3)[0]
     # The digits' height: their ink's extent, less the baseline's waver.
-    return notebook_photo(rng, cov, (ys.max() - ys.min() + 1) / 1.1)
+    return notebook_photo(rng, cov, _digit_rows(cov) / 1.1)
 
 
 def _fat_marker(cov, rng):
